@@ -1,0 +1,165 @@
+/* The OCI config.json as a typed, immutable structure. Only spec*.c know json-c.
+ * Parsing checks types and required fields and reports the field path:
+ *   "process.args[0]: expected a string". Unknown fields are ignored. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+#define SPEC_MAX_SIZE (4u * 1024u * 1024u) /* config.json larger than this is refused */
+#define SPEC_MAX_DEPTH 64                  /* JSON nesting deeper than this is refused */
+
+enum ns_type {
+        NS_USER, /* must stay first: joined/created before the others */
+        NS_MOUNT,
+        NS_PID,
+        NS_IPC,
+        NS_UTS,
+        NS_NET,
+        NS_CGROUP,
+        NS_TIME,
+        _NS_MAX,
+};
+
+typedef struct {
+        bool present;   /* listed in linux.namespaces */
+        char *path;     /* join this one instead of creating; NULL = new */
+} NamespaceSpec;
+
+typedef struct {
+        uint32_t container_id;
+        uint32_t host_id;
+        uint32_t size;
+} IdMap;
+
+typedef struct {
+        char *destination;
+        char *type;      /* may be NULL */
+        char *source;    /* may be NULL */
+        char **options;  /* NULL-terminated, may be NULL */
+        IdMap *uid_mappings;
+        size_t n_uid_mappings;
+        IdMap *gid_mappings;
+        size_t n_gid_mappings;
+} MountSpec;
+
+enum hook_kind {
+        HOOK_PRESTART,
+        HOOK_CREATE_RUNTIME,
+        HOOK_CREATE_CONTAINER,
+        HOOK_START_CONTAINER,
+        HOOK_POSTSTART,
+        HOOK_POSTSTOP,
+        _HOOK_MAX,
+};
+
+typedef struct {
+        char *path;
+        char **args;   /* may be NULL */
+        char **env;    /* may be NULL */
+        int timeout;   /* seconds; 0 = none */
+} HookSpec;
+
+typedef struct {
+        int resource;  /* RLIMIT_* */
+        char *name;    /* "RLIMIT_NOFILE" as written */
+        uint64_t soft;
+        uint64_t hard;
+} RlimitSpec;
+
+enum cap_set { CAP_SET_BOUNDING, CAP_SET_EFFECTIVE, CAP_SET_INHERITABLE, CAP_SET_PERMITTED, CAP_SET_AMBIENT, _CAP_SET_MAX };
+
+typedef struct {
+        char *path;
+        char type;     /* 'c', 'b', 'u', 'p' */
+        int64_t major, minor;
+        bool has_mode, has_uid, has_gid;
+        uint32_t file_mode;
+        uint32_t uid, gid;
+} DeviceSpec;
+
+typedef struct {
+        bool terminal;
+        uint32_t console_height, console_width; /* 0,0 = not given */
+        uint32_t uid, gid;
+        uint32_t *additional_gids;
+        size_t n_additional_gids;
+        bool has_umask;
+        uint32_t umask;
+        char **args;   /* at least one element */
+        char **env;    /* may be NULL */
+        char *cwd;     /* absolute */
+        bool has_capabilities;
+        char **capabilities[_CAP_SET_MAX]; /* NULL set = empty */
+        RlimitSpec *rlimits;
+        size_t n_rlimits;
+        bool no_new_privileges;
+        bool has_oom_score_adj;
+        int oom_score_adj;
+        char *apparmor_profile;
+        char *selinux_label;
+} ProcessSpec;
+
+typedef struct {
+        char *key;
+        char *value;
+} KeyValue;
+
+typedef struct Spec {
+        char *oci_version;
+        char *root_path;        /* as written (relative to the bundle or absolute) */
+        bool root_readonly;
+        char *hostname;
+        char *domainname;
+        bool has_process;
+        ProcessSpec process;
+        MountSpec *mounts;
+        size_t n_mounts;
+        HookSpec *hooks[_HOOK_MAX];
+        size_t n_hooks[_HOOK_MAX];
+        KeyValue *annotations;
+        size_t n_annotations;
+
+        /* linux */
+        NamespaceSpec namespaces[_NS_MAX];
+        IdMap *uid_mappings;
+        size_t n_uid_mappings;
+        IdMap *gid_mappings;
+        size_t n_gid_mappings;
+        DeviceSpec *devices;
+        size_t n_devices;
+        char **masked_paths;
+        char **readonly_paths;
+        char *rootfs_propagation;
+        KeyValue *sysctl;
+        size_t n_sysctl;
+        char *cgroups_path;
+        bool has_resources;     /* linux.resources present with at least one limit */
+        char *mount_label;
+} Spec;
+
+/* Parse a JSON text. On failure returns -EINVAL (or -ENOMEM...) and, when ret_error is not NULL,
+ * a malloc'ed one-line message naming the field ("process.args[0]: expected a string"). */
+int spec_parse_string(const char *json, size_t len, Spec **ret, char **ret_error);
+/* Read and parse bundle_dir/config.json (size-limited). Logs nothing; message as above. */
+int spec_load(const char *bundle_dir, Spec **ret, char **ret_error);
+Spec *spec_free(Spec *s);
+static inline void spec_freep(Spec **s) {
+        spec_free(*s);
+}
+#define _cleanup_spec_free_ _cleanup_(spec_freep)
+
+const char *ns_type_to_name(enum ns_type t);   /* "user", "mount", ... as in config.json */
+int ns_type_from_name(const char *name);       /* -EINVAL when unknown */
+const char *ns_type_proc_name(enum ns_type t); /* "user", "mnt", "pid", ... as in /proc/PID/ns */
+int ns_type_clone_flag(enum ns_type t);        /* CLONE_NEW* */
+const char *hook_kind_to_name(enum hook_kind k);
+
+/* Generate a default config.json text for `urun spec`. rootless: user namespace mapping uid/gid
+ * to 0 (plus subordinate ranges given in sub_uids/sub_gids, may be empty). */
+int spec_generate(bool rootless, uid_t uid, gid_t gid, const IdMap *sub_uids, size_t n_sub_uids,
+                  const IdMap *sub_gids, size_t n_sub_gids, char **ret_json);

@@ -1,0 +1,484 @@
+/* create and run: plan (no side effects), claim the state dir, spawn the init, drive it to READY,
+ * record the state. Any failure after the state dir exists unwinds everything. */
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "caps.h"
+#include "container.h"
+#include "hooks.h"
+#include "idmap.h"
+#include "log.h"
+#include "rootfs.h"
+#include "sync.h"
+#include "util.h"
+
+/* Signals a foreground `run` passes on to the container (as runc does). */
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+static void container_done(Container *c) {
+        spec_free(c->spec);
+        free(c->bundle);
+        free(c->rootfs);
+        free(c->config_path);
+        safe_close(c->root_fd);
+        safe_close(c->state_fd);
+        safe_close(c->fifo_dir_fd);
+        safe_close(c->sync_fd);
+        safe_close(c->child_sync_fd);
+}
+
+int container_state_json(const Container *c, enum container_status status, char **ret) {
+        ContainerState s = {
+                .id = (char *) c->o->id,
+                .pid = c->pid,
+                .start_time = c->start_time,
+                .bundle = c->bundle,
+                .rootfs = c->rootfs,
+                .created = (char *) c->created,
+                .owner = geteuid(),
+                .annotations = c->spec->annotations,
+                .n_annotations = c->spec->n_annotations,
+                .rootless = c->rootless,
+                .config_path = c->config_path,
+        };
+        return state_to_json(&s, status, ret);
+}
+
+int idmap_write_maps_for(const Container *c, pid_t pid) {
+        return idmap_write_maps(pid, c->uid_map, c->n_uid_map, c->gid_map, c->n_gid_map);
+}
+
+static int resolve_paths(Container *c) {
+        char buf[PATH_MAX];
+
+        if (!realpath(c->o->bundle ? c->o->bundle : ".", buf))
+                return log_errno(LOG_ERR, -errno, "bundle '%s': %m", c->o->bundle ? c->o->bundle : ".");
+        c->bundle = strdup(buf);
+        c->config_path = strjoin_path(buf, "config.json");
+        if (!c->bundle || !c->config_path)
+                return log_errno(LOG_ERR, -ENOMEM, "bundle: %m");
+        return 0;
+}
+
+static int resolve_rootfs(Container *c) {
+        char buf[PATH_MAX];
+        _cleanup_free_ char *joined = NULL;
+        const char *p = c->spec->root_path;
+        struct stat st;
+
+        if (!p)
+                return log_errno(LOG_ERR, -EINVAL, "root.path: required field missing");
+        if (p[0] != '/') {
+                joined = strjoin_path(c->bundle, p);
+                if (!joined)
+                        return -ENOMEM;
+                p = joined;
+        }
+        if (!realpath(p, buf))
+                return log_errno(LOG_ERR, -errno, "root.path: '%s': %m", c->spec->root_path);
+        if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode))
+                return log_errno(LOG_ERR, -ENOTDIR, "root.path: '%s': %m", c->spec->root_path);
+        c->rootfs = strdup(buf);
+        return c->rootfs ? 0 : -ENOMEM;
+}
+
+/* The user namespace and its maps. A non-root caller without one in the config gets one, with
+ * its own ids mapped to 0 (as crun does). */
+static int plan_userns(Container *c) {
+        static IdMap self_uid, self_gid;
+        Spec *s = c->spec;
+
+        c->nested_userns = idmap_in_nested_userns();
+        c->rootless = geteuid() != 0 || c->nested_userns || c->g->rootless == 1;
+        if (!s->namespaces[NS_USER].present && geteuid() != 0) {
+                s->namespaces[NS_USER].present = true;
+                log_debug("no user namespace in config.json: adding one, mapping uid %u and gid %u to 0",
+                          (unsigned) geteuid(), (unsigned) getegid());
+        }
+        c->userns = s->namespaces[NS_USER].present;
+        if (!c->userns || s->namespaces[NS_USER].path)
+                return 0;
+        self_uid = (IdMap){ 0, geteuid(), 1 };
+        self_gid = (IdMap){ 0, getegid(), 1 };
+        c->uid_map = s->n_uid_mappings ? s->uid_mappings : &self_uid;
+        c->n_uid_map = s->n_uid_mappings ? s->n_uid_mappings : 1;
+        c->gid_map = s->n_gid_mappings ? s->gid_mappings : &self_gid;
+        c->n_gid_map = s->n_gid_mappings ? s->n_gid_mappings : 1;
+        /* a direct single-id map by an unprivileged writer requires setgroups=deny */
+        c->setgroups_allowed = (geteuid() == 0 && !c->nested_userns) ||
+                               !(idmap_is_single_self(c->uid_map, c->n_uid_map, geteuid()) &&
+                                 idmap_is_single_self(c->gid_map, c->n_gid_map, getegid()));
+        return 0;
+}
+
+static int plan_namespaces(Container *c) {
+        const Spec *s = c->spec;
+
+        if (!s->namespaces[NS_MOUNT].present)
+                return log_errno(LOG_ERR, -EINVAL, "linux.namespaces: a mount namespace is required");
+        for (int t = 0; t < _NS_MAX; t++) {
+                if (!s->namespaces[t].present)
+                        continue;
+                if (s->namespaces[t].path)
+                        c->join_any = true;
+                else
+                        c->clone_flags |= ns_type_clone_flag(t);
+        }
+        return 0;
+}
+
+/* Everything that can be checked before the first side effect. */
+static int container_plan(Container *c) {
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = state_validate_id(c->o->id);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "invalid container id '%s': use 1-250 characters from [A-Za-z0-9_.+-], not '.' or '..'",
+                                 c->o->id);
+        r = resolve_paths(c);
+        if (r < 0)
+                return r;
+        r = spec_load(c->bundle, &c->spec, &err);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "%s", err ? err : "config.json: cannot be loaded");
+        if (!c->spec->has_process)
+                return log_errno(LOG_ERR, -EINVAL, "process: required field missing");
+        if (c->spec->process.terminal)
+                return log_errno(LOG_ERR, -EOPNOTSUPP, "process.terminal: terminals are not supported yet, set it to false");
+        if (c->o->console_socket)
+                return log_errno(LOG_ERR, -EINVAL, "--console-socket: requires process.terminal to be true");
+        r = resolve_rootfs(c);
+        if (r >= 0)
+                r = caps_validate(&c->spec->process);
+        if (r >= 0)
+                r = rootfs_validate(c->spec);
+        if (r >= 0)
+                r = plan_userns(c);
+        if (r >= 0)
+                r = plan_namespaces(c);
+        if (r >= 0 && c->spec->has_resources)
+                log_warning("linux.resources: cgroup limits are not applied (cgroup support is not implemented yet), ignoring");
+        return r;
+}
+
+/* Internal fds must sit above the --preserve-fds range so that the child can hand 3..3+N over. */
+static int move_fd(int *fd, const Container *c) {
+        int r = fd_move_above(*fd, 3 + (int) c->o->preserve_fds);
+        if (r < 0)
+                return r;
+        *fd = r;
+        return 0;
+}
+
+static int claim_state_dir(Container *c) {
+        int r;
+
+        r = state_root_open(c->g->root, &c->root_fd);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "state root '%s': %m", c->g->root);
+        r = state_dir_create(c->root_fd, c->o->id, &c->state_fd);
+        if (r == -EEXIST)
+                return log_errno(LOG_ERR, r, "container '%s' already exists", c->o->id);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "creating state for '%s' in '%s': %m", c->o->id, c->g->root);
+        r = state_lock(c->state_fd, true);
+        if (r >= 0)
+                r = move_fd(&c->state_fd, c);
+        if (r >= 0)
+                r = move_fd(&c->root_fd, c);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "state for '%s': %m", c->o->id);
+        /* The child keeps a directory fd to reach exec.fifo after pivot_root. It must not be the
+         * locked one: the child's copy would keep the flock held until exec and block `start`. */
+        c->fifo_dir_fd = openat(c->state_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (c->fifo_dir_fd < 0 || move_fd(&c->fifo_dir_fd, c) < 0)
+                return log_errno(LOG_ERR, -errno, "state for '%s': %m", c->o->id);
+        if (!c->foreground) {
+                if (mkfifoat(c->state_fd, STATE_FIFO, 0622) < 0 || fchmodat(c->state_fd, STATE_FIFO, 0622, 0) < 0)
+                        return log_errno(LOG_ERR, -errno, "creating %s: %m", STATE_FIFO);
+        }
+        return 0;
+}
+
+static int run_runtime_hooks(Container *c) {
+        _cleanup_free_ char *json = NULL;
+        int r;
+
+        r = container_state_json(c, STATUS_CREATING, &json);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "hooks: building the state: %m");
+        r = hooks_run(HOOK_PRESTART, c->spec->hooks[HOOK_PRESTART], c->spec->n_hooks[HOOK_PRESTART], json);
+        if (r >= 0)
+                r = hooks_run(HOOK_CREATE_RUNTIME, c->spec->hooks[HOOK_CREATE_RUNTIME],
+                              c->spec->n_hooks[HOOK_CREATE_RUNTIME], json);
+        return r;
+}
+
+/* Drive the child until it is set up: maps, runtime hooks, READY. */
+static int drive_child(Container *c) {
+        SyncMsg m;
+        int r;
+
+        if (!c->join_any && (c->clone_flags & CLONE_NEWUSER)) {
+                r = idmap_write_maps_for(c, c->pid);
+                if (r < 0)
+                        return r;
+        }
+        (void) proc_start_time(c->pid, &c->start_time);
+        r = sync_send(c->sync_fd, SYNC_MAPS_DONE, c->pid, NULL);
+        for (;;) {
+                if (r < 0)
+                        break;
+                r = sync_expect(c->sync_fd, SYNC_READY, &m);
+                if (r == -EBADMSG && m.type == SYNC_RUNTIME_HOOKS) {
+                        r = run_runtime_hooks(c);
+                        if (r >= 0)
+                                r = sync_send(c->sync_fd, SYNC_HOOKS_DONE, 0, NULL);
+                        continue;
+                }
+                break;
+        }
+        if (r == -EPIPE)
+                return log_errno(LOG_ERR, r, "container process exited during setup");
+        if (r < 0 && m.type == SYNC_ERROR)
+                log_emit(LOG_ERR, m.text);  /* the child's own message, printed once here */
+        return r;
+}
+
+static int spawn_child(Container *c) {
+        int sv[2], r;
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return log_errno(LOG_ERR, -errno, "socketpair: %m");
+        c->sync_fd = sv[0];
+        c->child_sync_fd = sv[1];
+        r = move_fd(&c->sync_fd, c);
+        if (r >= 0)
+                r = move_fd(&c->child_sync_fd, c);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "sync socket: %m");
+        if (c->join_any)
+                (void) prctl(PR_SET_CHILD_SUBREAPER, 1);
+        r = process_spawn(c);
+        c->child_sync_fd = safe_close(c->child_sync_fd);
+        if (r < 0)
+                return r;
+        return drive_child(c);
+}
+
+static int write_pid_file(const Container *c) {
+        char buf[32];
+        int r;
+
+        if (!c->o->pid_file)
+                return 0;
+        snprintf(buf, sizeof buf, "%d", (int) c->pid);
+        r = write_file_atomic_at(AT_FDCWD, c->o->pid_file, buf, strlen(buf), 0644);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "--pid-file '%s': %m", c->o->pid_file);
+        return 0;
+}
+
+static int record_state(Container *c) {
+        ContainerState s = {
+                .id = (char *) c->o->id,
+                .pid = c->pid,
+                .start_time = c->start_time,
+                .bundle = c->bundle,
+                .rootfs = c->rootfs,
+                .created = c->created,
+                .owner = geteuid(),
+                .annotations = c->spec->annotations,
+                .n_annotations = c->spec->n_annotations,
+                .rootless = c->rootless,
+                .config_path = c->config_path,
+        };
+        int r = state_write(c->state_fd, &s);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "writing %s for '%s': %m", STATE_FILE, c->o->id);
+        return write_pid_file(c);
+}
+
+/* Undo a partial create: the child dies (its mounts live only in its mount namespace), the
+ * state dir goes. */
+static void container_abort(Container *c) {
+        if (c->pid > 0) {
+                (void) kill(c->pid, SIGKILL);
+                (void) waitpid(c->pid, NULL, 0);
+        }
+        if (c->root_fd >= 0)
+                (void) state_dir_remove(c->root_fd, c->o->id);
+        if (c->o->pid_file)
+                (void) unlink(c->o->pid_file);
+}
+
+static int container_setup(Container *c) {
+        int r;
+
+        r = container_plan(c);
+        if (r < 0)
+                return r;
+        (void) format_rfc3339(c->created, sizeof c->created);
+        r = claim_state_dir(c);
+        if (r >= 0)
+                r = spawn_child(c);
+        if (r >= 0)
+                r = record_state(c);
+        if (r < 0)
+                container_abort(c);
+        return r;
+}
+
+#define CONTAINER_INIT(g_, o_) \
+        { .g = (g_), .o = (o_), .root_fd = -EBADF, .state_fd = -EBADF, .fifo_dir_fd = -EBADF, .sync_fd = -EBADF, .child_sync_fd = -EBADF }
+
+int container_create(const GlobalOptions *g, const CreateOptions *o) {
+        Container c = CONTAINER_INIT(g, o);
+        int r = container_setup(&c);
+        container_done(&c);
+        return r;
+}
+
+/* After SYNC_START the child closes its end by exec (CLOEXEC): EOF means the program runs. */
+static int release_child(Container *c) {
+        SyncMsg m;
+        int r;
+
+        r = sync_send(c->sync_fd, SYNC_START, 0, NULL);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "starting container '%s': %m", c->o->id);
+        r = sync_recv(c->sync_fd, &m);
+        while (r >= 0 && m.type == SYNC_LOG) {
+                log_emit(m.value, m.text);
+                r = sync_recv(c->sync_fd, &m);
+        }
+        if (r == -EPIPE)
+                return 0;
+        if (r >= 0 && m.type == SYNC_ERROR) {
+                log_emit(LOG_ERR, m.text);
+                return m.value < 0 ? m.value : -EIO;
+        }
+        return log_errno(LOG_ERR, r < 0 ? r : -EBADMSG, "starting container '%s': %m", c->o->id);
+}
+
+static void run_hooks_warn(Container *c, enum hook_kind kind, enum container_status status) {
+        _cleanup_free_ char *json = NULL;
+
+        if (c->spec->n_hooks[kind] == 0 || container_state_json(c, status, &json) < 0)
+                return;
+        if (hooks_run(kind, c->spec->hooks[kind], c->spec->n_hooks[kind], json) < 0)
+                log_warning("%s hooks failed, continuing", hook_kind_to_name(kind));
+}
+
+static int exit_code(int status) {
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        return 255;
+}
+
+/* Foreground: forward signals to the init, reap, return its exit code. */
+static int supervise(Container *c, const sigset_t *mask) {
+        _cleanup_close_ int sfd = signalfd(-1, mask, SFD_CLOEXEC);
+        struct signalfd_siginfo si;
+
+        if (sfd < 0)
+                return log_errno(LOG_ERR, -errno, "signalfd: %m");
+        for (;;) {
+                int status;
+                pid_t p;
+
+                while ((p = waitpid(-1, &status, WNOHANG)) > 0)
+                        if (p == c->pid)
+                                return exit_code(status);
+                if (p < 0 && errno == ECHILD)
+                        return log_errno(LOG_ERR, -ECHILD, "container process '%d' vanished", (int) c->pid);
+                if (read(sfd, &si, sizeof si) != sizeof si) {
+                        if (errno == EINTR)
+                                continue;
+                        return log_errno(LOG_ERR, -errno, "signalfd read: %m");
+                }
+                if (si.ssi_signo != SIGCHLD)
+                        (void) kill(c->pid, (int) si.ssi_signo); /* our child: cannot be reused before we reap it */
+        }
+}
+
+static void block_signals(sigset_t *mask) {
+        sigemptyset(mask);
+        sigaddset(mask, SIGCHLD);
+        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
+                sigaddset(mask, forwarded_signals[i]);
+        sigprocmask(SIG_BLOCK, mask, NULL);
+}
+
+static void finish_foreground(Container *c, int status) {
+        ContainerState s = { 0 };
+
+        if (c->o->keep) {
+                /* keep the state: mark it stopped with its status */
+                s.id = (char *) c->o->id;
+                s.pid = c->pid;
+                s.start_time = c->start_time;
+                s.bundle = c->bundle;
+                s.rootfs = c->rootfs;
+                s.created = c->created;
+                s.owner = geteuid();
+                s.annotations = c->spec->annotations;
+                s.n_annotations = c->spec->n_annotations;
+                s.rootless = c->rootless;
+                s.config_path = c->config_path;
+                s.stopped_marker = true;
+                s.exit_status = status;
+                (void) state_write(c->state_fd, &s);
+                return;
+        }
+        run_hooks_warn(c, HOOK_POSTSTOP, STATUS_STOPPED);
+        (void) state_dir_remove(c->root_fd, c->o->id);
+}
+
+int container_run(const GlobalOptions *g, const CreateOptions *o, int *ret_status) {
+        Container c = CONTAINER_INIT(g, o);
+        sigset_t mask;
+        int r;
+
+        c.foreground = true;
+        block_signals(&mask);
+        r = container_setup(&c);
+        if (r >= 0) {
+                r = release_child(&c);
+                if (r < 0) {
+                        int status;
+                        (void) waitpid(c.pid, &status, 0);
+                        c.pid = 0;
+                        container_abort(&c);
+                }
+        }
+        if (r >= 0) {
+                run_hooks_warn(&c, HOOK_POSTSTART, STATUS_RUNNING);
+                if (o->detach)
+                        *ret_status = 0;
+                else {
+                        r = supervise(&c, &mask);
+                        if (r >= 0) {
+                                *ret_status = r;
+                                finish_foreground(&c, r);
+                                r = 0;
+                        }
+                }
+        }
+        container_done(&c);
+        return r;
+}
