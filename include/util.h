@@ -34,7 +34,7 @@ bool string_has_prefix(const char *s, const char *prefix);
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_size);
 int read_fd_all(int fd, size_t max, char **ret, size_t *ret_size);
 int write_file_at(int dirfd, const char *path, const char *data, size_t len, int flags, mode_t mode);
-/* Write to a temporary file in dirfd, fsync, and rename over name. */
+/* Write to a temporary file in dirfd and rename it over name (atomic for readers, no fsync). */
 int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode);
 int write_all(int fd, const void *buf, size_t len);
 int mkdir_p(const char *path, mode_t mode);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <dlfcn.h>
+#include <spawn.h>
 #include <shadow/subid.h>
 
 #include "idmap.h"
@@ -285,33 +286,38 @@ static int helper_argv(const char *helper, pid_t pid, const IdMap *m, size_t n, 
         return 0;
 }
 
-/* Make fd the target descriptor, inherited across execve(). */
-static int move_fd_to(int fd, int target) {
-        if (fd == target)
-                return neg_errno(fcntl(fd, F_SETFD, 0));
-        return neg_errno(dup2(fd, target));
-}
-
-static _noreturn_ void helper_child(char **argv, int err_fd) {
-        /* Minimal environment: the setuid helper needs nothing from ours, and LC_ALL=C keeps
-         * its message in the language of ours. */
+/* posix_spawn (vfork-like: no copy of our page tables) of the setuid helper, with stdout and
+ * stderr into err_fd, stdin from /dev/null, an empty signal mask (ours blocks signals for the
+ * supervision loop and the mask survives execve), and a minimal environment: the helper needs
+ * nothing of ours, and LC_ALL=C keeps its message in the language of ours. */
+static int helper_spawn(char **argv, int err_fd, pid_t *ret_pid) {
         static char *const envp[] = { (char *) "LC_ALL=C", NULL };
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
         sigset_t none;
-        int null_fd;
+        int r;
 
-        /* The runtime may block signals for its own loop; the mask survives execve(). */
         sigemptyset(&none);
-        (void) sigprocmask(SIG_SETMASK, &none, NULL);
-
-        if (move_fd_to(err_fd, STDERR_FILENO) < 0 || move_fd_to(STDERR_FILENO, STDOUT_FILENO) < 0)
-                _exit(127);
-        null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (null_fd >= 0)
-                (void) move_fd_to(null_fd, STDIN_FILENO);
-
-        execve(argv[0], argv, envp);
-        dprintf(STDERR_FILENO, "cannot execute %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
+        if (posix_spawn_file_actions_init(&fa) != 0)
+                return -ENOMEM;
+        if (posix_spawnattr_init(&attr) != 0) {
+                posix_spawn_file_actions_destroy(&fa);
+                return -ENOMEM;
+        }
+        r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        if (r == 0)
+                r = posix_spawn_file_actions_adddup2(&fa, err_fd, STDOUT_FILENO);
+        if (r == 0)
+                r = posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
+        if (r == 0)
+                r = posix_spawnattr_setsigmask(&attr, &none);
+        if (r == 0)
+                r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+        if (r == 0)
+                r = posix_spawn(ret_pid, argv[0], &fa, &attr, argv, envp);
+        posix_spawnattr_destroy(&attr);
+        posix_spawn_file_actions_destroy(&fa);
+        return -r; /* posix_spawn returns a positive errno */
 }
 
 /* Read the helper's output into buf (NUL-terminated, first line only); drain the rest so the
@@ -339,13 +345,18 @@ static void read_first_line(int fd, char *buf, size_t size) {
                 *nl = '\0';
 }
 
-/* Run helper for pid. On failure returns -EPERM and leaves in err what went wrong (its first
- * line of stderr, or how it exited). */
-static int run_helper(const MapKind *kind, pid_t pid, const IdMap *m, size_t n, char *err, size_t err_size) {
+typedef struct {
+        pid_t pid;
+        int fd; /* read end of the helper's stdout/stderr */
+} HelperRun;
+
+/* Start helper for pid without waiting, so newuidmap and newgidmap run side by side (each is a
+ * setuid exec that costs milliseconds). */
+static int helper_start(const MapKind *kind, pid_t pid, const IdMap *m, size_t n, HelperRun *ret) {
         _cleanup_free_ char **argv = NULL;
         _cleanup_free_ char *numbers = NULL;
         _cleanup_close_ int rfd = -EBADF, wfd = -EBADF;
-        int pipefd[2], status;
+        int pipefd[2];
         pid_t child;
         int r;
 
@@ -357,15 +368,22 @@ static int run_helper(const MapKind *kind, pid_t pid, const IdMap *m, size_t n, 
         rfd = pipefd[0];
         wfd = pipefd[1];
 
-        child = fork();
-        if (child < 0)
-                return -errno;
-        if (child == 0)
-                helper_child(argv, wfd);
-        wfd = safe_close(wfd);
+        r = helper_spawn(argv, wfd, &child);
+        if (r < 0)
+                return r;
+        *ret = (HelperRun){ .pid = child, .fd = TAKE_FD(rfd) };
+        return 0;
+}
 
-        read_first_line(rfd, err, err_size);
-        while (waitpid(child, &status, 0) < 0)
+/* Wait for a started helper. On failure returns -EPERM and leaves in err what went wrong (its
+ * first line of stderr, or how it exited). */
+static int helper_finish(HelperRun *h, char *err, size_t err_size) {
+        int status;
+
+        err[0] = '\0';
+        read_first_line(h->fd, err, err_size);
+        h->fd = safe_close(h->fd);
+        while (waitpid(h->pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return -errno;
 
@@ -448,20 +466,22 @@ static int explain_refusal(const MapKind *kind, const IdMap *m, size_t n, const 
         return log_errno(LOG_ERR, -EPERM, "%s: %s failed: %s", kind->field, kind->name, said);
 }
 
-static int write_map_helper(const MapKind *kind, pid_t pid, const IdMap *m, size_t n) {
-        char said[HELPER_ERR_MAX];
+static int check_helper(const MapKind *kind) {
         int r;
 
-        if (access(kind->helper, X_OK) < 0) {
-                r = -errno;
-                if (r == -ENOENT)
-                        return log_errno(LOG_ERR, r, "%s not found at %s: install the uidmap package",
-                                         kind->name, kind->helper);
-                return log_errno(LOG_ERR, r, "%s: cannot execute %s: %m", kind->field, kind->helper);
-        }
+        if (access(kind->helper, X_OK) >= 0)
+                return 0;
+        r = -errno;
+        if (r == -ENOENT)
+                return log_errno(LOG_ERR, r, "%s not found at %s: install the uidmap package", kind->name,
+                                 kind->helper);
+        return log_errno(LOG_ERR, r, "%s: cannot execute %s: %m", kind->field, kind->helper);
+}
 
-        said[0] = '\0';
-        r = run_helper(kind, pid, m, n, said, sizeof(said));
+static int finish_helper(const MapKind *kind, HelperRun *h, const IdMap *m, size_t n) {
+        char said[HELPER_ERR_MAX];
+        int r = helper_finish(h, said, sizeof(said));
+
         if (r == -EPERM)
                 return explain_refusal(kind, m, n, said);
         if (r < 0)
@@ -469,9 +489,27 @@ static int write_map_helper(const MapKind *kind, pid_t pid, const IdMap *m, size
         return 0;
 }
 
-int idmap_write_maps(pid_t pid, const IdMap *uid, size_t n_uid, const IdMap *gid, size_t n_gid) {
-        int r;
+static int write_maps_helpers(pid_t pid, const IdMap *uid, size_t n_uid, const IdMap *gid, size_t n_gid) {
+        HelperRun hu, hg;
+        int r, k;
 
+        r = check_helper(&uid_kind);
+        if (r >= 0)
+                r = check_helper(&gid_kind);
+        if (r < 0)
+                return r;
+        r = helper_start(&uid_kind, pid, uid, n_uid, &hu);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "%s: running %s: %m", uid_kind.field, uid_kind.helper);
+        k = helper_start(&gid_kind, pid, gid, n_gid, &hg);
+        r = finish_helper(&uid_kind, &hu, uid, n_uid);
+        if (k < 0)
+                return log_errno(LOG_ERR, k, "%s: running %s: %m", gid_kind.field, gid_kind.helper);
+        k = finish_helper(&gid_kind, &hg, gid, n_gid);
+        return r < 0 ? r : k;
+}
+
+int idmap_write_maps(pid_t pid, const IdMap *uid, size_t n_uid, const IdMap *gid, size_t n_gid) {
         if (n_uid == 0)
                 return log_errno(LOG_ERR, -EINVAL, "uidMappings: a new user namespace needs a mapping");
         if (n_gid == 0)
@@ -486,8 +524,5 @@ int idmap_write_maps(pid_t pid, const IdMap *uid, size_t n_uid, const IdMap *gid
                 return write_maps_direct(pid, uid, n_uid, gid, n_gid, true);
 
         /* 3. Anything else needs the setuid helpers (they accept our own id as well). */
-        r = write_map_helper(&uid_kind, pid, uid, n_uid);
-        if (r < 0)
-                return r;
-        return write_map_helper(&gid_kind, pid, gid, n_gid);
+        return write_maps_helpers(pid, uid, n_uid, gid, n_gid);
 }

@@ -212,9 +212,9 @@ int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t l
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0)
                 return -errno;
+        /* no fsync(): state lives in a runtime directory (tmpfs) and means nothing after a crash
+         * of the machine; rename() alone makes readers see the old or the new file, never half */
         r = write_all(fd, data, len);
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
         if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
                 r = -errno;
         if (r < 0)
