@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "cli.h"
+#include "seccomp-filter.h"
 #include "spec.h"
 #include "state.h"
 
@@ -45,6 +46,8 @@ typedef struct {
         int fifo_dir_fd;           /* ROOT/<id> again (O_PATH, its own open file, no lock): for the child */
         int sync_fd;               /* parent end */
         int child_sync_fd;         /* child end */
+        SeccompFilter *seccomp;    /* compiled before clone, installed by the child */
+        int seccomp_listener_fd;   /* connected to linux.seccomp.listenerPath, or -EBADF */
         pid_t pid;                 /* container init, as seen by us */
         uint64_t start_time;
         char created[64];

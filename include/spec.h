@@ -109,6 +109,95 @@ typedef struct {
         char *value;
 } KeyValue;
 
+/* linux.seccomp. Names from the fixed OCI vocabulary are enums (an unknown one is a parse error);
+ * syscall names stay strings: libseccomp resolves them at build time (seccomp-filter.h). */
+enum seccomp_action {
+        SECCOMP_ACTION_KILL, /* = KILL_THREAD, as in libseccomp */
+        SECCOMP_ACTION_KILL_PROCESS,
+        SECCOMP_ACTION_KILL_THREAD,
+        SECCOMP_ACTION_TRAP,
+        SECCOMP_ACTION_ERRNO,
+        SECCOMP_ACTION_TRACE,
+        SECCOMP_ACTION_ALLOW,
+        SECCOMP_ACTION_LOG,
+        SECCOMP_ACTION_NOTIFY,
+        _SECCOMP_ACTION_MAX,
+};
+
+enum seccomp_op {
+        SECCOMP_OP_NE,
+        SECCOMP_OP_LT,
+        SECCOMP_OP_LE,
+        SECCOMP_OP_EQ,
+        SECCOMP_OP_GE,
+        SECCOMP_OP_GT,
+        SECCOMP_OP_MASKED_EQ,
+        _SECCOMP_OP_MAX,
+};
+
+enum seccomp_arch {
+        SECCOMP_ARCH_X86,
+        SECCOMP_ARCH_X86_64,
+        SECCOMP_ARCH_X32,
+        SECCOMP_ARCH_ARM,
+        SECCOMP_ARCH_AARCH64,
+        SECCOMP_ARCH_MIPS,
+        SECCOMP_ARCH_MIPS64,
+        SECCOMP_ARCH_MIPS64N32,
+        SECCOMP_ARCH_MIPSEL,
+        SECCOMP_ARCH_MIPSEL64,
+        SECCOMP_ARCH_MIPSEL64N32,
+        SECCOMP_ARCH_PPC,
+        SECCOMP_ARCH_PPC64,
+        SECCOMP_ARCH_PPC64LE,
+        SECCOMP_ARCH_S390,
+        SECCOMP_ARCH_S390X,
+        SECCOMP_ARCH_PARISC,
+        SECCOMP_ARCH_PARISC64,
+        SECCOMP_ARCH_RISCV64,
+        SECCOMP_ARCH_LOONGARCH64,
+        SECCOMP_ARCH_M68K,
+        SECCOMP_ARCH_SH,
+        SECCOMP_ARCH_SHEB,
+        _SECCOMP_ARCH_MAX,
+};
+
+enum {
+        SECCOMP_FLAG_TSYNC = 1u << 0,
+        SECCOMP_FLAG_LOG = 1u << 1,
+        SECCOMP_FLAG_SPEC_ALLOW = 1u << 2,
+        SECCOMP_FLAG_WAIT_KILLABLE_RECV = 1u << 3,
+};
+
+typedef struct {
+        uint32_t index;     /* 0..5 */
+        uint64_t value;
+        uint64_t value_two; /* MASKED_EQ: value is the mask, value_two the datum */
+        enum seccomp_op op;
+} SeccompArg;
+
+typedef struct {
+        char **names;       /* at least one */
+        enum seccomp_action action;
+        bool has_errno_ret;
+        uint32_t errno_ret; /* ERRNO and TRACE only */
+        SeccompArg *args;
+        size_t n_args;
+} SeccompSyscall;
+
+typedef struct {
+        enum seccomp_action default_action;
+        bool has_default_errno_ret;
+        uint32_t default_errno_ret;
+        enum seccomp_arch *architectures;
+        size_t n_architectures;
+        unsigned flags;     /* SECCOMP_FLAG_* */
+        char *listener_path;
+        char *listener_metadata;
+        SeccompSyscall *syscalls;
+        size_t n_syscalls;
+} SeccompSpec;
+
 typedef struct Spec {
         char *oci_version;
         char *root_path;        /* as written (relative to the bundle or absolute) */
@@ -140,6 +229,7 @@ typedef struct Spec {
         char *cgroups_path;
         bool has_resources;     /* linux.resources present with at least one limit */
         char *mount_label;
+        SeccompSpec *seccomp;   /* NULL = no linux.seccomp */
 } Spec;
 
 /* Parse a JSON text. On failure returns -EINVAL (or -ENOMEM...) and, when ret_error is not NULL,
@@ -158,6 +248,10 @@ int ns_type_from_name(const char *name);       /* -EINVAL when unknown */
 const char *ns_type_proc_name(enum ns_type t); /* "user", "mnt", "pid", ... as in /proc/PID/ns */
 int ns_type_clone_flag(enum ns_type t);        /* CLONE_NEW* */
 const char *hook_kind_to_name(enum hook_kind k);
+SeccompSpec *seccomp_spec_free(SeccompSpec *s);
+const char *seccomp_action_to_name(enum seccomp_action a); /* "SCMP_ACT_ERRNO" */
+const char *seccomp_op_to_name(enum seccomp_op op);        /* "SCMP_CMP_EQ" */
+const char *seccomp_arch_to_name(enum seccomp_arch a);     /* "SCMP_ARCH_X86_64" */
 
 /* Generate a default config.json text for `urun spec`. rootless: user namespace mapping uid/gid
  * to 0 (plus subordinate ranges given in sub_uids/sub_gids, may be empty). */

@@ -36,6 +36,8 @@ static void container_done(Container *c) {
         safe_close(c->fifo_dir_fd);
         safe_close(c->sync_fd);
         safe_close(c->child_sync_fd);
+        safe_close(c->seccomp_listener_fd);
+        seccomp_filter_free(c->seccomp);
 }
 
 int container_state_json(const Container *c, enum container_status status, char **ret) {
@@ -138,6 +140,18 @@ static int plan_namespaces(Container *c) {
         return 0;
 }
 
+/* Compile the filter now (the child only installs it); compiled BPF is cached next to the state
+ * root, keyed by the filter's content, since building a large profile costs tens of ms. */
+static int plan_seccomp(Container *c) {
+        _cleanup_free_ char *cache = NULL;
+
+        if (!c->spec->seccomp)
+                return 0;
+        if (asprintf(&cache, "%s-seccomp-cache", c->g->root) < 0)
+                return -ENOMEM;
+        return seccomp_prepare(c->spec->seccomp, cache, &c->seccomp);
+}
+
 /* Everything that can be checked before the first side effect. */
 static int container_plan(Container *c) {
         _cleanup_free_ char *err = NULL;
@@ -168,6 +182,8 @@ static int container_plan(Container *c) {
                 r = plan_userns(c);
         if (r >= 0)
                 r = plan_namespaces(c);
+        if (r >= 0)
+                r = plan_seccomp(c);
         if (r >= 0 && c->spec->has_resources)
                 log_warning("linux.resources: cgroup limits are not applied (cgroup support is not implemented yet), ignoring");
         return r;
@@ -269,10 +285,18 @@ static int spawn_child(Container *c) {
                 r = move_fd(&c->child_sync_fd, c);
         if (r < 0)
                 return log_errno(LOG_ERR, r, "sync socket: %m");
+        if (c->spec->seccomp && seccomp_needs_listener(c->spec->seccomp)) {
+                r = seccomp_listener_connect(c->spec->seccomp, &c->seccomp_listener_fd);
+                if (r >= 0)
+                        r = move_fd(&c->seccomp_listener_fd, c);
+                if (r < 0)
+                        return r;
+        }
         if (c->join_any)
                 (void) prctl(PR_SET_CHILD_SUBREAPER, 1);
         r = process_spawn(c);
         c->child_sync_fd = safe_close(c->child_sync_fd);
+        c->seccomp_listener_fd = safe_close(c->seccomp_listener_fd);
         if (r < 0)
                 return r;
         return drive_child(c);
@@ -342,7 +366,7 @@ static int container_setup(Container *c) {
 }
 
 #define CONTAINER_INIT(g_, o_) \
-        { .g = (g_), .o = (o_), .root_fd = -EBADF, .state_fd = -EBADF, .fifo_dir_fd = -EBADF, .sync_fd = -EBADF, .child_sync_fd = -EBADF }
+        { .g = (g_), .o = (o_), .root_fd = -EBADF, .state_fd = -EBADF, .fifo_dir_fd = -EBADF, .sync_fd = -EBADF, .child_sync_fd = -EBADF, .seccomp_listener_fd = -EBADF }
 
 int container_create(const GlobalOptions *g, const CreateOptions *o) {
         Container c = CONTAINER_INIT(g, o);

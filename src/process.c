@@ -11,6 +11,7 @@
  * forwarded to the parent as one message, and the child exits. */
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/keyctl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -142,6 +143,24 @@ static int seal_fds(const Container *c) {
         return 0;
 }
 
+/* With noNewPrivileges the filter goes in last, right before execve (nothing of ours runs under
+ * it); without, it must go in while we still hold CAP_SYS_ADMIN, before identity and caps. */
+static int install_seccomp(const Container *c) {
+        _cleanup_free_ char *state = NULL, *msg = NULL;
+        int r;
+
+        if (!c->seccomp)
+                return 0;
+        if (c->seccomp_listener_fd >= 0) {
+                r = container_state_json(c, STATUS_CREATING, &state);
+                if (r >= 0)
+                        r = seccomp_listener_message(c->spec->seccomp, c->pid, state, &msg);
+                if (r < 0)
+                        return log_errno(LOG_ERR, r, "linux.seccomp.listenerPath: building the message: %m");
+        }
+        return seccomp_install(c->seccomp, c->seccomp_listener_fd, msg);
+}
+
 static int process_setup(const Container *c) {
         const ProcessSpec *p = &c->spec->process;
         int r;
@@ -156,6 +175,11 @@ static int process_setup(const Container *c) {
                 return r;
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return log_errno(LOG_ERR, -errno, "process.noNewPrivileges: %m");
+        if (!p->no_new_privileges) {
+                r = install_seccomp(c);
+                if (r < 0)
+                        return r;
+        }
         r = identity_apply(p, c->setgroups_allowed || !c->userns);
         if (r < 0)
                 return r;
@@ -179,6 +203,16 @@ static int wait_for_start(const Container *c) {
         return 0;
 }
 
+/* A fresh session keyring, so keys of the caller's session are not reachable from the container
+ * (runc does the same unless --no-new-keyring). Keyrings may be unavailable (ENOSYS) or blocked
+ * by the caller's seccomp profile (EPERM): not fatal. */
+static void join_session_keyring(const Container *c) {
+        if (c->o->no_new_keyring)
+                return;
+        if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0)
+                log_debug("new session keyring: %m, ignoring");
+}
+
 static _noreturn_ void child_main(Container *c) {
         _cleanup_free_ char *path = NULL;
         SyncMsg m;
@@ -200,6 +234,8 @@ static _noreturn_ void child_main(Container *c) {
         r = become_root(c);
         if (r >= 0 && setsid() < 0)
                 r = log_errno(LOG_ERR, -errno, "setsid: %m");
+        if (r >= 0)
+                join_session_keyring(c);
         /* 3. filesystem, hooks, pivot_root; relative mount sources are relative to the bundle */
         if (r >= 0 && chdir(c->bundle) < 0)
                 r = log_errno(LOG_ERR, -errno, "bundle '%s': %m", c->bundle);
@@ -221,6 +257,8 @@ static _noreturn_ void child_main(Container *c) {
         r = wait_for_start(c);
         if (r >= 0)
                 r = run_container_hooks(c, HOOK_START_CONTAINER, STATUS_CREATED);
+        if (r >= 0 && c->spec->process.no_new_privileges)
+                r = install_seccomp(c);
         if (r < 0)
                 child_exit(r);
         execve(path, c->spec->process.args, c->spec->process.env ? c->spec->process.env : (char *[]){ NULL });

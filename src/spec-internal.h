@@ -50,3 +50,4 @@ int parse_idmaps(ParseCtx *c, json_object *v, IdMap **dest, size_t *dest_n);
 int parse_string_map(ParseCtx *c, json_object *v, KeyValue **dest, size_t *dest_n);
 
 int spec_parse_linux(ParseCtx *c, json_object *v, void *dest);    /* Spec * */
+int spec_parse_seccomp(ParseCtx *c, json_object *v, void *dest);  /* Spec *, spec-seccomp.c */

@@ -264,6 +264,7 @@ int spec_parse_linux(ParseCtx *c, json_object *v, void *dest) {
                 { "readonlyPaths", parse_strv, offsetof(Spec, readonly_paths), false },
                 { "rootfsPropagation", parse_rootfs_propagation, offsetof(Spec, rootfs_propagation), false },
                 { "sysctl", parse_sysctl, 0, false },
+                { "seccomp", spec_parse_seccomp, 0, false },
                 { "cgroupsPath", parse_string_opt, offsetof(Spec, cgroups_path), false },
                 { "mountLabel", parse_string_opt, offsetof(Spec, mount_label), false },
                 { "resources", parse_resources, 0, false },

@@ -794,6 +794,7 @@ Spec *spec_free(Spec *s) {
         key_values_free(s->sysctl, s->n_sysctl);
         free(s->cgroups_path);
         free(s->mount_label);
+        seccomp_spec_free(s->seccomp);
         free(s);
         return NULL;
 }
