@@ -74,7 +74,19 @@ static void write_log_file(int level, const char *msg) {
         (void) write_all(log_fd, line, strlen(line));
 }
 
-void log_emit(int level, const char *msg) {
+/* Values from config.json end up in messages: a newline in one must not forge a second line on
+ * stderr or in the --log file. */
+static void sanitize(const char *in, char *out, size_t size) {
+        size_t i = 0;
+        for (; in[i] && i + 1 < size; i++)
+                out[i] = ((unsigned char) in[i] < 0x20 || in[i] == 0x7f) ? '?' : in[i];
+        out[i] = '\0';
+}
+
+void log_emit(int level, const char *raw) {
+        char msg[4096];
+
+        sanitize(raw, msg, sizeof msg);
         if (level <= LOG_WARNING || log_debug_on) {
                 char line[4200];
                 const char *prefix = level == LOG_WARNING ? "urun: warning: " : "urun: ";
