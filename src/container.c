@@ -40,8 +40,9 @@ static void container_done(Container *c) {
         seccomp_filter_free(c->seccomp);
 }
 
-int container_state_json(const Container *c, enum container_status status, char **ret) {
-        ContainerState s = {
+/* The state record of c (borrowing c's strings: never freed through it). */
+static ContainerState container_to_state(const Container *c) {
+        return (ContainerState){
                 .id = (char *) c->o->id,
                 .pid = c->pid,
                 .start_time = c->start_time,
@@ -54,6 +55,10 @@ int container_state_json(const Container *c, enum container_status status, char 
                 .rootless = c->rootless,
                 .config_path = c->config_path,
         };
+}
+
+int container_state_json(const Container *c, enum container_status status, char **ret) {
+        ContainerState s = container_to_state(c);
         return state_to_json(&s, status, ret);
 }
 
@@ -316,19 +321,7 @@ static int write_pid_file(const Container *c) {
 }
 
 static int record_state(Container *c) {
-        ContainerState s = {
-                .id = (char *) c->o->id,
-                .pid = c->pid,
-                .start_time = c->start_time,
-                .bundle = c->bundle,
-                .rootfs = c->rootfs,
-                .created = c->created,
-                .owner = geteuid(),
-                .annotations = c->spec->annotations,
-                .n_annotations = c->spec->n_annotations,
-                .rootless = c->rootless,
-                .config_path = c->config_path,
-        };
+        ContainerState s = container_to_state(c);
         int r = state_write(c->state_fd, &s);
         if (r < 0)
                 return log_errno(LOG_ERR, r, "writing %s for '%s': %m", STATE_FILE, c->o->id);
@@ -449,21 +442,10 @@ static void block_signals(sigset_t *mask) {
 }
 
 static void finish_foreground(Container *c, int status) {
-        ContainerState s = { 0 };
+        ContainerState s = container_to_state(c);
 
         if (c->o->keep) {
                 /* keep the state: mark it stopped with its status */
-                s.id = (char *) c->o->id;
-                s.pid = c->pid;
-                s.start_time = c->start_time;
-                s.bundle = c->bundle;
-                s.rootfs = c->rootfs;
-                s.created = c->created;
-                s.owner = geteuid();
-                s.annotations = c->spec->annotations;
-                s.n_annotations = c->spec->n_annotations;
-                s.rootless = c->rootless;
-                s.config_path = c->config_path;
                 s.stopped_marker = true;
                 s.exit_status = status;
                 (void) state_write(c->state_fd, &s);
