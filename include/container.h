@@ -43,6 +43,7 @@ typedef struct {
         bool foreground;           /* run: parent stays, releases with SYNC_START */
         int root_fd;               /* state root */
         int state_fd;              /* ROOT/<id>, holds the flock */
+        bool state_created;        /* we made ROOT/<id>: only then does an abort remove it */
         int fifo_dir_fd;           /* ROOT/<id> again (O_PATH, its own open file, no lock): for the child */
         int sync_fd;               /* parent end */
         int child_sync_fd;         /* child end */

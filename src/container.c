@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -214,6 +215,7 @@ static int claim_state_dir(Container *c) {
                 return log_errno(LOG_ERR, r, "container '%s' already exists", c->o->id);
         if (r < 0)
                 return log_errno(LOG_ERR, r, "creating state for '%s' in '%s': %m", c->o->id, c->g->root);
+        c->state_created = true;
         r = state_lock(c->state_fd, true);
         if (r >= 0)
                 r = move_fd(&c->state_fd, c);
@@ -307,14 +309,27 @@ static int spawn_child(Container *c) {
         return drive_child(c);
 }
 
+/* The pid file is written atomically (tmp + rename in its own directory): conmon and containerd
+ * read it as soon as create returns, or watch for it. */
 static int write_pid_file(const Container *c) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dfd = -EBADF;
+        const char *base;
         char buf[32];
         int r;
 
         if (!c->o->pid_file)
                 return 0;
+        base = strrchr(c->o->pid_file, '/');
+        dir = base ? strndup(c->o->pid_file, (size_t) (base - c->o->pid_file)) : strdup(".");
+        if (!dir)
+                return -ENOMEM;
+        base = base ? base + 1 : c->o->pid_file;
+        dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return log_errno(LOG_ERR, -errno, "--pid-file '%s': %m", c->o->pid_file);
         snprintf(buf, sizeof buf, "%d", (int) c->pid);
-        r = write_file_atomic_at(AT_FDCWD, c->o->pid_file, buf, strlen(buf), 0644);
+        r = write_file_atomic_at(dfd, base, buf, strlen(buf), 0644);
         if (r < 0)
                 return log_errno(LOG_ERR, r, "--pid-file '%s': %m", c->o->pid_file);
         return 0;
@@ -335,7 +350,7 @@ static void container_abort(Container *c) {
                 (void) kill(c->pid, SIGKILL);
                 (void) waitpid(c->pid, NULL, 0);
         }
-        if (c->root_fd >= 0)
+        if (c->state_created)
                 (void) state_dir_remove(c->root_fd, c->o->id);
         if (c->o->pid_file)
                 (void) unlink(c->o->pid_file);
@@ -451,6 +466,11 @@ static void finish_foreground(Container *c, int status) {
                 (void) state_write(c->state_fd, &s);
                 return;
         }
+        /* a concurrent `delete` may hold the lock, or have deleted the container (and run the
+         * poststop hooks) already */
+        (void) state_lock(c->state_fd, true);
+        if (faccessat(c->state_fd, STATE_FILE, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                return;
         run_hooks_warn(c, HOOK_POSTSTOP, STATUS_STOPPED);
         (void) state_dir_remove(c->root_fd, c->o->id);
 }
@@ -463,6 +483,9 @@ int container_run(const GlobalOptions *g, const CreateOptions *o, int *ret_statu
         c.foreground = true;
         block_signals(&mask);
         r = container_setup(&c);
+        /* created: other commands (kill, state, delete --force) must reach it while we wait */
+        if (r >= 0)
+                (void) flock(c.state_fd, LOCK_UN);
         if (r >= 0) {
                 r = release_child(&c);
                 if (r < 0) {

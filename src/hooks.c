@@ -45,6 +45,8 @@ _noreturn_ static void hook_child_exec(const HookSpec *h, int stdin_fd, int err_
                 (void) signal(sig, SIG_DFL);
         (void) sigemptyset(&all);
         (void) sigprocmask(SIG_SETMASK, &all, NULL);
+        /* its own process group: a timeout kills whatever the hook started, too */
+        (void) setpgid(0, 0);
 
         /* Move both above 2 first, so that neither can sit on 0 and be clobbered by dup2(). */
         fd = fcntl(stdin_fd, F_DUPFD_CLOEXEC, 3);
@@ -87,6 +89,8 @@ static int hook_spawn(const HookSpec *h, const char *state_json, HookChild *c, i
         c->pid = fork();
         if (c->pid < 0)
                 return -errno;
+        if (c->pid > 0)
+                (void) setpgid(c->pid, c->pid); /* also in the child: whichever runs first */
         if (c->pid == 0)
                 hook_child_exec(h, in_r, err_w);
 
@@ -147,6 +151,7 @@ static int hook_wait(HookChild *c, int64_t deadline, int *ret_status) {
                         int64_t left = deadline - now_ms();
 
                         if (left <= 0) {
+                                (void) kill(-c->pid, SIGKILL);
                                 (void) kill(c->pid, SIGKILL);
                                 (void) waitpid(c->pid, NULL, 0);
                                 return -ETIME;

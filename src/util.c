@@ -353,7 +353,16 @@ int find_in_path_at(int root_fd, const char *name, const char *path_env, char **
         char *saveptr = NULL;
 
         if (strchr(name, '/')) {
-                char *c = strdup(name);
+                struct stat st;
+                char *c;
+
+                if (fstatat(root_fd, name[0] == '/' && root_fd != AT_FDCWD ? name + 1 : name, &st, 0) < 0)
+                        return -errno;
+                if (S_ISDIR(st.st_mode))
+                        return -EISDIR;
+                if (!(st.st_mode & 0111))
+                        return -EACCES;
+                c = strdup(name);
                 if (!c)
                         return -ENOMEM;
                 *ret = c;
