@@ -96,12 +96,13 @@ static void run_state_hooks(const ContainerState *s, enum hook_kind kind, enum c
                 log_warning("%s hooks failed, continuing", hook_kind_to_name(kind));
 }
 
-/* Open exec.fifo for reading; the init, blocked in open(O_WRONLY), writes one byte and execs.
- * Watch the pidfd too: if the init died, no byte will ever come. */
+/* Open exec.fifo for reading; the init, blocked in open(O_WRONLY), runs the startContainer hooks,
+ * writes one byte and execs, which closes its end: EOF tells us the program runs. Watch the pidfd
+ * too: if the init died, no byte will ever come. */
 static int release_fifo(Handle *h, const char *id) {
         _cleanup_close_ int fifo = -EBADF, pidfd = -EBADF;
         struct pollfd p[2];
-        char b;
+        bool got_byte = false;
 
         pidfd = pidfd_for(h->state);
         if (pidfd < 0)
@@ -112,19 +113,27 @@ static int release_fifo(Handle *h, const char *id) {
         p[0] = (struct pollfd){ .fd = fifo, .events = POLLIN };
         p[1] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
         for (;;) {
+                char b;
+                ssize_t n;
+
                 if (poll(p, 2, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return log_errno(LOG_ERR, -errno, "container '%s': waiting on %s: %m", id, STATE_FIFO);
                 }
-                if (p[0].revents & POLLIN) {
-                        if (read(fifo, &b, 1) == 1)
-                                break;
+                if (p[0].revents & (POLLIN | POLLHUP)) {
+                        n = read(fifo, &b, 1);
+                        if (n == 1)
+                                got_byte = true;
+                        else if (n == 0 && got_byte)
+                                break; /* the init's end closed by execve() */
                 }
                 if (p[1].revents & POLLIN)
-                        return log_errno(LOG_ERR, -ESRCH, "container '%s': init process exited before start", id);
+                        break; /* the init exited: after the byte, the program ran and ended */
         }
         (void) unlinkat(h->dir_fd, STATE_FIFO, 0);
+        if (!got_byte)
+                return log_errno(LOG_ERR, -ESRCH, "container '%s': init process exited before start", id);
         return 0;
 }
 

@@ -189,16 +189,23 @@ static int process_setup(const Container *c) {
         return seal_fds(c);
 }
 
-/* Block until `urun start` opens exec.fifo for reading (create), or until the parent says go (run). */
-static int wait_for_start(const Container *c) {
-        _cleanup_close_ int fd = -EBADF;
+/* Block until `urun start` opens exec.fifo for reading (create), or until the parent says go
+ * (run). *ret_fifo stays open, close-on-exec: `start` reads our byte, then waits for EOF, which
+ * comes when execve() succeeds, so its poststart hooks run after the program started. */
+static int wait_for_start(const Container *c, int *ret_fifo) {
+        int fd;
 
         if (c->foreground)
                 return sync_expect(c->child_sync_fd, SYNC_START, NULL);
         fd = openat(c->fifo_dir_fd, STATE_FIFO, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
                 return log_errno(LOG_ERR, -errno, "opening %s: %m", STATE_FIFO);
-        if (write(fd, "0", 1) != 1)
+        *ret_fifo = fd;
+        return 0;
+}
+
+static int signal_started(int fifo) {
+        if (fifo >= 0 && write(fifo, "0", 1) != 1)
                 return log_errno(LOG_ERR, -errno, "writing %s: %m", STATE_FIFO);
         return 0;
 }
@@ -215,6 +222,7 @@ static void join_session_keyring(const Container *c) {
 
 static _noreturn_ void child_main(Container *c) {
         _cleanup_free_ char *path = NULL;
+        int fifo = -EBADF;
         SyncMsg m;
         sigset_t all;
         int r;
@@ -254,9 +262,11 @@ static _noreturn_ void child_main(Container *c) {
                 child_exit(-EPIPE);
         if (!c->foreground)
                 log_forward_to(-1);
-        r = wait_for_start(c);
+        r = wait_for_start(c, &fifo);
         if (r >= 0)
                 r = run_container_hooks(c, HOOK_START_CONTAINER, STATUS_CREATED);
+        if (r >= 0)
+                r = signal_started(fifo);
         if (r >= 0 && c->spec->process.no_new_privileges)
                 r = install_seccomp(c);
         if (r < 0)

@@ -120,7 +120,10 @@ static bool subuid_first_user(char *user, size_t size, unsigned long *starts, si
                 if (!c2)
                         continue;
                 if (!found) {
-                        snprintf(user, size, "%s", line);
+                        size_t len = strnlen(line, size - 1);
+
+                        memcpy(user, line, len); /* a long name is cut: it then matches nothing */
+                        user[len] = '\0';
                         found = true;
                 }
                 if (strcmp(user, line) == 0 && *n < max)
