@@ -25,3 +25,4 @@ int cmd_state(const GlobalOptions *g, int argc, char **argv);
 int cmd_list(const GlobalOptions *g, int argc, char **argv);
 int cmd_kill(const GlobalOptions *g, int argc, char **argv);
 int cmd_delete(const GlobalOptions *g, int argc, char **argv);
+int cmd_features(const GlobalOptions *g, int argc, char **argv);

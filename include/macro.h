@@ -50,3 +50,6 @@ static inline int neg_errno(int r) {
 }
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
+
+/* The OCI runtime-spec version urun implements (state, features, seccomp listener messages). */
+#define URUN_OCI_VERSION "1.2.0"

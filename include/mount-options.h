@@ -28,6 +28,9 @@ int mount_options_parse(char *const *options, MountOptions *ret);
 void mount_options_done(MountOptions *o);
 #define _cleanup_mount_options_ _cleanup_(mount_options_done)
 
+/* The i-th option name of the table ("ro", "rbind", ...), NULL past the last (`urun features`). */
+const char *mount_option_name(size_t i);
+
 /* "private", "rshared", ... -> MS_* flags for rootfsPropagation. -EINVAL when unknown. */
 int mount_propagation_from_string(const char *s, unsigned long *ret);
 

@@ -57,3 +57,9 @@ int seccomp_install(const SeccompFilter *f, int listener_sock, const char *liste
 int seccomp_action_value(enum seccomp_action a, bool has_errno_ret, uint32_t errno_ret, uint32_t *ret);
 int seccomp_op_value(enum seccomp_op op, int *ret);              /* enum scmp_compare */
 int seccomp_arch_value(enum seccomp_arch a, uint32_t *ret);      /* SCMP_ARCH_*; -EOPNOTSUPP if unknown here */
+
+/* For `urun features`: the i-th linux.seccomp.flags name ("SECCOMP_FILTER_FLAG_LOG"), NULL past the
+ * last. ret_supported (may be NULL): whether the running kernel accepts it (probed, loads nothing). */
+const char *seccomp_known_flag(size_t i, bool *ret_supported);
+/* The libseccomp the runtime runs with (not the one it was built against). */
+void seccomp_library_version(unsigned *ret_major, unsigned *ret_minor, unsigned *ret_micro);

@@ -14,10 +14,11 @@ typedef struct {
         const char *name;
         int (*fn)(const GlobalOptions *g, int argc, char **argv);
         const char *summary;
+        bool no_state; /* never touches the state root: do not even look it up */
 } Verb;
 
 static const Verb verbs[] = {
-        { "spec", cmd_spec, "write a config.json for this user (--rootless)" },
+        { "spec", cmd_spec, "write a config.json for this user (--rootless)", true },
         { "create", cmd_create, "create a container, stopped just before its program" },
         { "start", cmd_start, "run the program of a created container" },
         { "run", cmd_run, "create and start a container, wait for it (--detach: don't)" },
@@ -25,6 +26,7 @@ static const Verb verbs[] = {
         { "list", cmd_list, "list containers (--format table|json, -q)" },
         { "kill", cmd_kill, "send a signal to a container (default SIGTERM, --all)" },
         { "delete", cmd_delete, "delete a container and its state (--force)" },
+        { "features", cmd_features, "print the OCI features document (what urun supports)", true },
 };
 
 static const char usage_text[] =
@@ -53,7 +55,7 @@ static void usage(FILE *f) {
               "  create|run ID [--bundle|-b DIR] [--pid-file F] [--console-socket S] [--preserve-fds N]\n"
               "                [--no-pivot] [--no-new-keyring]   run also: [--detach|-d] [--keep]\n"
               "  start ID | state ID | kill [--all|-a] ID [SIGNAL] | delete [--force|-f] ID\n"
-              "  list [--format|-f table|json] [--quiet|-q] | spec [--rootless] [--bundle|-b DIR]\n",
+              "  list [--format|-f table|json] [--quiet|-q] | spec [--rootless] [--bundle|-b DIR] | features\n",
               f);
 }
 
@@ -100,7 +102,7 @@ static int parse_global(int argc, char **argv, GlobalOptions *g, const char **lo
                                 return log_errno(LOG_ERR, -EINVAL, "--rootless: expected auto, true or false, got '%s'", optarg);
                         break;
                 case 'v':
-                        printf("urun version %s\nspec: 1.2.0\n", PACKAGE_VERSION);
+                        printf("urun version %s\nspec: %s\n", PACKAGE_VERSION, URUN_OCI_VERSION);
                         return 1;
                 case 'h':
                         usage(stdout);
@@ -134,18 +136,20 @@ int main(int argc, char **argv) {
                 usage(stderr);
                 return 1;
         }
-        if (!g.root) {
-                r = state_default_root(&root);
-                if (r < 0) {
-                        log_errno(LOG_ERR, r, "cannot find a state directory (set XDG_RUNTIME_DIR or use --root): %m");
-                        return 1;
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                if (!streq(argv[optind], verbs[i].name))
+                        continue;
+                if (!g.root && !verbs[i].no_state) {
+                        r = state_default_root(&root);
+                        if (r < 0) {
+                                log_errno(LOG_ERR, r, "cannot find a state directory (set XDG_RUNTIME_DIR or use --root): %m");
+                                return 1;
+                        }
+                        g.root = root;
                 }
-                g.root = root;
+                /* each verb parses its own flags, from argv[0] = the verb */
+                return verbs[i].fn(&g, argc - optind, argv + optind);
         }
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (streq(argv[optind], verbs[i].name)) {
-                        return verbs[i].fn(&g, argc - optind, argv + optind);
-                }
         log_error("unknown command '%s' (see urun --help)", argv[optind]);
         return 1;
 }

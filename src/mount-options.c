@@ -97,6 +97,10 @@ static const OptionDef option_table[] = {
         RATIME("rnostrictatime", MOUNT_ATTR_RELATIME),
 };
 
+const char *mount_option_name(size_t i) {
+        return i < ELEMENTSOF(option_table) ? option_table[i].name : NULL;
+}
+
 static const OptionDef *option_lookup(const char *name) {
         for (size_t i = 0; i < ELEMENTSOF(option_table); i++)
                 if (streq(option_table[i].name, name))

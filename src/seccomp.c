@@ -35,7 +35,7 @@
 #endif
 
 /* The runtime-spec version of the ContainerProcessState we send (same as our state's). */
-#define LISTENER_OCI_VERSION "1.2.0"
+#define LISTENER_OCI_VERSION URUN_OCI_VERSION
 #define CACHE_MAGIC "URUNBPF1"
 
 struct SeccompFilter {
@@ -512,6 +512,29 @@ static const struct {
         { SECCOMP_FLAG_WAIT_KILLABLE_RECV, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
           "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" },
 };
+
+const char *seccomp_known_flag(size_t i, bool *ret_supported) {
+        unsigned long f;
+
+        if (i >= ELEMENTSOF(flag_map))
+                return NULL;
+        if (ret_supported) {
+                f = flag_map[i].kernel_flag;
+                /* the kernel refuses it without a listener, whether it knows it or not */
+                if (f == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+                        f |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+                *ret_supported = kernel_has_flags(f);
+        }
+        return flag_map[i].name;
+}
+
+void seccomp_library_version(unsigned *ret_major, unsigned *ret_minor, unsigned *ret_micro) {
+        const struct scmp_version *v = seccomp_version();
+
+        *ret_major = v->major;
+        *ret_minor = v->minor;
+        *ret_micro = v->micro;
+}
 
 static unsigned long filter_flags(const SeccompSpec *s) {
         bool listener = seccomp_needs_listener(s);

@@ -595,7 +595,7 @@ int state_to_json(const ContainerState *s, enum container_status status, char **
         r = owner_name(s->owner, &owner);
         if (r < 0)
                 return r;
-        if ((r = json_add(o, "ociVersion", json_object_new_string("1.2.0"))) < 0 ||
+        if ((r = json_add(o, "ociVersion", json_object_new_string(URUN_OCI_VERSION))) < 0 ||
             (r = json_add(o, "id", json_string_or_empty(s->id))) < 0 ||
             (r = json_add(o, "pid", json_object_new_int64(s->pid))) < 0 ||
             (r = json_add(o, "status", json_string_or_empty(container_status_to_string(status)))) < 0 ||
