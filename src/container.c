@@ -251,7 +251,7 @@ static int run_runtime_hooks(Container *c) {
 
 /* Drive the child until it is set up: maps, runtime hooks, READY. */
 static int drive_child(Container *c) {
-        SyncMsg m;
+        SyncMsg m = {};
         int r;
 
         if (!c->join_any && (c->clone_flags & CLONE_NEWUSER)) {

@@ -343,7 +343,7 @@ static pid_t clone_ns(int flags) {
 
 /* The parent side of the intermediate path: maps for the intermediate, then learn the init pid. */
 static int adopt_from_intermediate(Container *c, pid_t mid) {
-        SyncMsg m;
+        SyncMsg m = {};
         int r, status;
 
         for (;;) {
@@ -359,6 +359,10 @@ static int adopt_from_intermediate(Container *c, pid_t mid) {
                 }
                 if (r >= 0)
                         c->pid = m.value;
+                else if (m.type == SYNC_ERROR)
+                        log_emit(LOG_ERR, m.text); /* the intermediate's own message, printed once */
+                else if (r == -EPIPE)
+                        log_errno(LOG_ERR, r, "namespace setup process exited early");
                 break;
         }
         (void) waitpid(mid, &status, 0);
