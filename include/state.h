@@ -62,6 +62,11 @@ static inline void state_freep(ContainerState **s) {
 }
 #define _cleanup_state_free_ _cleanup_(state_freep)
 
+/* The record of a container whose create is still running (no state.json): id and owner only. */
+int state_new_creating(int dir_fd, const char *id, ContainerState **ret);
+/* The user name of uid, or the number when it has none. */
+int state_owner_name(uid_t uid, char **ret);
+
 /* Work out the current status: process alive (pid + start time), exec.fifo present, frozen. */
 enum container_status state_status(int dir_fd, const ContainerState *s);
 

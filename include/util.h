@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -54,3 +55,6 @@ int format_rfc3339(char *buf, size_t size);
 /* Resolve a program name against a PATH string inside root_fd (for args[0]); result is a path
  * relative to the container root, e.g. "/bin/sh". */
 int find_in_path_at(int root_fd, const char *name, const char *path_env, char **ret);
+
+/* The body of a JSON string for s (no quotes): quote, backslash and control characters escaped. */
+void json_fputs_escaped(FILE *f, const char *s);

@@ -31,16 +31,7 @@ typedef struct {
 
 static void json_escaped(FILE *f, const char *s) {
         fputc('"', f);
-        for (; *s; s++) {
-                unsigned char ch = (unsigned char) *s;
-
-                if (ch == '"' || ch == '\\')
-                        fprintf(f, "\\%c", ch);
-                else if (ch < 0x20)
-                        fprintf(f, "\\u%04x", ch);
-                else
-                        fputc(ch, f);
-        }
+        json_fputs_escaped(f, s);
         fputc('"', f);
 }
 

@@ -68,23 +68,6 @@ static int read_ids(int root_fd, char ***ret) {
         return 0;
 }
 
-/* No state.json yet: create is still running. The directory's owner is the creator. */
-static int creating_state(int dir_fd, const char *id, ContainerState **ret) {
-        _cleanup_state_free_ ContainerState *s = NULL;
-        struct stat st;
-
-        if (fstat(dir_fd, &st) < 0)
-                return -errno;
-        s = calloc(1, sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        s->id = strdup(id);
-        if (!s->id)
-                return -ENOMEM;
-        s->owner = st.st_uid;
-        *ret = TAKE_PTR(s);
-        return 0;
-}
 
 /* Load one entry. A container deleted meanwhile or a corrupt one is skipped (0 with e->state
  * NULL), as runc does, so that one bad directory does not hide the others. */
@@ -102,7 +85,7 @@ static int load_entry(int root_fd, const char *root, Entry *e) {
 
         r = state_read(dir_fd, &e->state);
         if (r == -ENOENT)
-                r = creating_state(dir_fd, e->id, &e->state);
+                r = state_new_creating(dir_fd, e->id, &e->state);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -162,19 +145,6 @@ static int load_entries(const char *root, char ***ret_ids, Entry **ret, size_t *
         return 0;
 }
 
-static int owner_name(uid_t uid, char **ret) {
-        struct passwd *pw = getpwuid(uid);
-        char *p = NULL;
-
-        if (pw && pw->pw_name && pw->pw_name[0])
-                p = strdup(pw->pw_name);
-        else if (asprintf(&p, "%u", (unsigned) uid) < 0)
-                p = NULL;
-        if (!p)
-                return -ENOMEM;
-        *ret = p;
-        return 0;
-}
 
 static int entry_cells(const Entry *e, char *cells[static N_COLUMNS]) {
         const ContainerState *s = e->state;
@@ -188,7 +158,7 @@ static int entry_cells(const Entry *e, char *cells[static N_COLUMNS]) {
         cells[2] = strdup(container_status_to_string(e->status));
         cells[3] = strdup(s->bundle ? s->bundle : "");
         cells[4] = strdup(s->created ? s->created : "");
-        r = owner_name(s->owner, &cells[5]);
+        r = state_owner_name(s->owner, &cells[5]);
         if (r < 0)
                 cells[5] = NULL;
         for (size_t i = 0; i < N_COLUMNS; i++)

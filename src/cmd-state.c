@@ -36,26 +36,6 @@ static int open_container_dir(const char *root, const char *id, int *ret_fd) {
         return 0;
 }
 
-/* While create runs there is no state.json yet: describe what we know. The directory's owner is
- * the creator. */
-static int creating_state(int dir_fd, const char *id, ContainerState **ret) {
-        ContainerState *s;
-        struct stat st;
-
-        if (fstat(dir_fd, &st) < 0)
-                return -errno;
-        s = calloc(1, sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        s->id = strdup(id);
-        if (!s->id) {
-                state_free(s);
-                return -ENOMEM;
-        }
-        s->owner = st.st_uid;
-        *ret = s;
-        return 0;
-}
 
 static int print_state(const char *root, const char *id) {
         _cleanup_close_ int dir_fd = -EBADF;
@@ -69,7 +49,7 @@ static int print_state(const char *root, const char *id) {
 
         r = state_read(dir_fd, &s);
         if (r == -ENOENT)
-                r = creating_state(dir_fd, id, &s);
+                r = state_new_creating(dir_fd, id, &s);
         if (r == -EINVAL)
                 return log_errno(LOG_ERR, r, "corrupt state file %s/%s/%s", root, id, STATE_FILE);
         if (r < 0)

@@ -619,20 +619,6 @@ int seccomp_listener_connect(const SeccompSpec *s, int *ret_fd) {
         return 0;
 }
 
-/* JSON string body of s (no quotes). */
-static void json_escape(FILE *f, const char *s) {
-        for (; *s; s++) {
-                unsigned char ch = (unsigned char) *s;
-
-                if (ch == '"' || ch == '\\')
-                        fprintf(f, "\\%c", ch);
-                else if (ch < 0x20)
-                        fprintf(f, "\\u%04x", ch);
-                else
-                        fputc(ch, f);
-        }
-}
-
 int seccomp_listener_message(const SeccompSpec *s, pid_t pid, const char *state_json, char **ret) {
         char *buf = NULL;
         size_t len = 0;
@@ -643,7 +629,7 @@ int seccomp_listener_message(const SeccompSpec *s, pid_t pid, const char *state_
                 return -ENOMEM;
         fprintf(f, "{\"ociVersion\":\"%s\",\"fds\":[\"seccompFd\"],\"pid\":%d,\"metadata\":\"", LISTENER_OCI_VERSION,
                 (int) pid);
-        json_escape(f, s->listener_metadata ? s->listener_metadata : "");
+        json_fputs_escaped(f, s->listener_metadata ? s->listener_metadata : "");
         fprintf(f, "\",\"state\":%s}", state_json);
         if (fclose(f) != 0) {
                 free(buf);

@@ -568,7 +568,7 @@ enum container_status state_status(int dir_fd, const ContainerState *s) {
 
 /* ---- OCI state --------------------------------------------------------------------------- */
 
-static int owner_name(uid_t uid, char **ret) {
+int state_owner_name(uid_t uid, char **ret) {
         struct passwd *pw = getpwuid(uid);
         char *p;
 
@@ -592,7 +592,7 @@ int state_to_json(const ContainerState *s, enum container_status status, char **
 
         if (!o)
                 return -ENOMEM;
-        r = owner_name(s->owner, &owner);
+        r = state_owner_name(s->owner, &owner);
         if (r < 0)
                 return r;
         if ((r = json_add(o, "ociVersion", json_object_new_string(URUN_OCI_VERSION))) < 0 ||
@@ -622,5 +622,25 @@ int state_to_json(const ContainerState *s, enum container_status status, char **
         if (!p)
                 return -ENOMEM;
         *ret_json = p;
+        return 0;
+}
+
+/* No state.json yet: create is still running. The directory's owner is the creator. */
+int state_new_creating(int dir_fd, const char *id, ContainerState **ret) {
+        ContainerState *s;
+        struct stat st;
+
+        if (fstat(dir_fd, &st) < 0)
+                return -errno;
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->id = strdup(id);
+        if (!s->id) {
+                state_free(s);
+                return -ENOMEM;
+        }
+        s->owner = st.st_uid;
+        *ret = s;
         return 0;
 }

@@ -390,3 +390,16 @@ int find_in_path_at(int root_fd, const char *name, const char *path_env, char **
         }
         return -ENOENT;
 }
+
+void json_fputs_escaped(FILE *f, const char *s) {
+        for (; *s; s++) {
+                unsigned char ch = (unsigned char) *s;
+
+                if (ch == '"' || ch == '\\')
+                        fprintf(f, "\\%c", ch);
+                else if (ch < 0x20)
+                        fprintf(f, "\\u%04x", ch);
+                else
+                        fputc(ch, f);
+        }
+}
