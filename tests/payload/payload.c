@@ -270,6 +270,29 @@ static int cmd_umask(void) {
         return 0;
 }
 
+static int cmd_readlink(const char *path) {
+        char buf[PATH_MAX];
+        ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+
+        if (n < 0)
+                return fail("readlink", path);
+        buf[n] = '\0';
+        printf("%s\n", buf);
+        return 0;
+}
+
+/* Open for writing without O_CREAT or O_TRUNC, write nothing: probes whether a file (say, the
+ * runtime's binary) could be modified, without modifying it when it could. */
+static int cmd_openw(const char *path) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return fail("open for writing", path);
+        close(fd);
+        printf("writable\n");
+        return 0;
+}
+
 static int cmd_exit(const char *arg) {
         char *end;
         long n = strtol(arg, &end, 10);
@@ -284,7 +307,7 @@ static int cmd_exit(const char *arg) {
 static int usage(void) {
         fprintf(stderr, "usage: payload exit N | id | caps | env | cwd | isatty | cat FILE | write FILE TEXT |\n"
                         "       sigwait SIG... | pause | fork-pause | rlimit NAME | hostname | stat PATH |\n"
-                        "       fds | umask\n");
+                        "       fds | umask | readlink PATH | openw PATH\n");
         return 127;
 }
 
@@ -325,5 +348,9 @@ int main(int argc, char **argv) {
                 return cmd_fds();
         if (strcmp(cmd, "umask") == 0)
                 return cmd_umask();
+        if (strcmp(cmd, "readlink") == 0 && n == 1)
+                return cmd_readlink(argv[2]);
+        if (strcmp(cmd, "openw") == 0 && n == 1)
+                return cmd_openw(argv[2]);
         return usage();
 }
