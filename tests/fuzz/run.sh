@@ -19,6 +19,8 @@ ARTIFACTS=${FUZZ_ARTIFACTS:-$(mktemp -d /tmp/urun-fuzz.XXXXXX)}
 
 # The caller may run with leak checks off (.ci/run does for the container tests): not here.
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
+# a leak inside libseccomp itself (see lsan.supp) is not ours to fix
+export LSAN_OPTIONS=suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 if [ $# -gt 0 ]; then
