@@ -44,6 +44,8 @@ int rm_rf_at(int dirfd, const char *name);     /* removes a directory tree, no s
 int fd_set_cloexec(int fd, bool cloexec);
 int fd_move_above(int fd, int min);            /* returns a CLOEXEC copy >= min, closes fd */
 
+/* State letter and start time (fields 3 and 22) of /proc/PID/stat. */
+int proc_stat_read(pid_t pid, char *ret_state, uint64_t *ret_start);
 /* Process identity: start time (field 22 of /proc/PID/stat), 0 when the process is gone. */
 int proc_start_time(pid_t pid, uint64_t *ret);
 /* Whether pid is alive and its start time equals start_time (pid reuse check). */

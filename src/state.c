@@ -516,49 +516,10 @@ ContainerState *state_free(ContainerState *s) {
 
 /* ---- status ------------------------------------------------------------------------------ */
 
-/* State letter and start time (fields 3 and 22) of /proc/PID/stat. The comm field may contain
- * spaces and parentheses, so parsing starts after the last ')'. */
-static int proc_stat_read(pid_t pid, char *ret_state, uint64_t *ret_start) {
-        char path[64], buf[1024], *p;
-        unsigned long long start;
-        ssize_t n;
-        char state;
-        int fd;
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n < 0)
-                n = -errno;
-        safe_close(fd);
-        if (n < 0)
-                return (int) n;
-        buf[n] = '\0';
-
-        p = strrchr(buf, ')');
-        /* After ')': state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
-         * utime stime cutime cstime priority nice num_threads itrealvalue starttime(22). */
-        if (!p || sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
-                         &state, &start) != 2)
-                return -EIO;
-        *ret_state = state;
-        *ret_start = start;
-        return 0;
-}
-
 enum container_status state_status(int dir_fd, const ContainerState *s) {
-        uint64_t start;
-        char pstate;
-
         if (!s || s->pid <= 0)
                 return STATUS_CREATING;
-        if (s->stopped_marker)
-                return STATUS_STOPPED;
-        /* A recycled pid has a different start time; a zombie has finished running. */
-        if (proc_stat_read(s->pid, &pstate, &start) < 0 || start != s->start_time ||
-            pstate == 'Z' || pstate == 'X' || pstate == 'x')
+        if (s->stopped_marker || !proc_alive(s->pid, s->start_time))
                 return STATUS_STOPPED;
         /* The init process blocks on exec.fifo until `start` opens it and start removes it. */
         if (faccessat(dir_fd, STATE_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)

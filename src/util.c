@@ -290,48 +290,49 @@ int fd_move_above(int fd, int min) {
         return n;
 }
 
-int proc_start_time(pid_t pid, uint64_t *ret) {
-        char path[64], *p;
-        _cleanup_free_ char *buf = NULL;
-        uint64_t v;
-        int r;
+/* State letter and start time (fields 3 and 22) of /proc/PID/stat, in one read. The comm field
+ * may contain spaces and parentheses, so parsing starts after the last ')'. */
+int proc_stat_read(pid_t pid, char *ret_state, uint64_t *ret_start) {
+        char path[64], buf[1024], *p;
+        unsigned long long start;
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t n;
+        char state;
 
-        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-        r = read_file_at(AT_FDCWD, path, 8192, &buf, NULL);
-        if (r < 0)
-                return r;
-        /* comm may contain spaces and ')': fields start after the LAST ')' */
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+
         p = strrchr(buf, ')');
-        if (!p)
-                return -EINVAL;
-        p++;
-        /* field 3 (state) is the first after ')'; start time is field 22 */
-        for (int field = 2; field < 21; field++) {
-                p = strchr(p + 1, ' ');
-                if (!p)
-                        return -EINVAL;
-        }
-        if (sscanf(p + 1, "%" SCNu64, &v) != 1)
-                return -EINVAL;
-        *ret = v;
+        /* After ')': state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
+         * utime stime cutime cstime priority nice num_threads itrealvalue starttime(22). */
+        if (!p || sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+                         &state, &start) != 2)
+                return -EIO;
+        *ret_state = state;
+        *ret_start = start;
         return 0;
+}
+
+int proc_start_time(pid_t pid, uint64_t *ret) {
+        char state;
+
+        return proc_stat_read(pid, &state, ret);
 }
 
 bool proc_alive(pid_t pid, uint64_t start_time) {
         uint64_t t;
-        char path[64], state = 0;
-        _cleanup_free_ char *buf = NULL;
-        char *p;
+        char state;
 
-        if (pid <= 0 || proc_start_time(pid, &t) < 0 || t != start_time)
+        /* a recycled pid has a different start time; a zombie has finished running */
+        if (pid <= 0 || proc_stat_read(pid, &state, &t) < 0 || t != start_time)
                 return false;
-        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-        if (read_file_at(AT_FDCWD, path, 8192, &buf, NULL) < 0)
-                return false;
-        p = strrchr(buf, ')');
-        if (p && p[1] == ' ')
-                state = p[2];
-        return state != 'Z' && state != 'X';
+        return state != 'Z' && state != 'X' && state != 'x';
 }
 
 int format_rfc3339(char *buf, size_t size) {

@@ -299,6 +299,15 @@ set_args() {
         cfg "$b" ".process.args = [$expr]" "${jargs[@]}"
 }
 
+# in_ctr DESC WANT_RC CMD...: run CMD in a fresh container of bundle $B.
+in_ctr() {
+        local desc=$1 want=$2
+        shift 2
+        set_args "$B" "$@"
+        new_id
+        expect_rc "$want" "$desc" urun run --bundle "$B" "$ID"
+}
+
 # A bind mount of a host dir into the container at DEST (rbind, rw).
 add_bind() {
         cfg "$1" '.mounts += [{"destination": $d, "type": "bind", "source": $s, "options": ["rbind", "rw"]}]' \

@@ -10,14 +10,6 @@ make_bundle "$B"
 # A writable root, so that a refused mkdir can only be seccomp's doing, not EROFS.
 cfg "$B" '.root.readonly = false'
 
-# in_ctr DESC WANT_RC CMD...: run CMD in a fresh container of bundle $B.
-in_ctr() {
-        local desc=$1 want=$2
-        shift 2
-        set_args "$B" "$@"
-        new_id
-        expect_rc "$want" "$desc" urun run --bundle "$B" "$ID"
-}
 
 # urun_env VAR=VALUE... -- ARGS...: `run` urun with extra environment variables.
 urun_env() {

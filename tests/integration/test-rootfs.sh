@@ -6,14 +6,6 @@
 B=$T/b
 make_bundle "$B"
 
-# in_ctr DESC WANT_RC CMD...: run CMD in a fresh container of bundle $B.
-in_ctr() {
-        local desc=$1 want=$2
-        shift 2
-        set_args "$B" "$@"
-        new_id
-        expect_rc "$want" "$desc" urun run --bundle "$B" "$ID"
-}
 
 # --- root.readonly ---
 jq -e '.mounts | map(.destination) | index("/tmp")' "$B/config.json" >/dev/null ||
