@@ -14,6 +14,8 @@ enum sync_type {
         SYNC_START,            /* parent -> child: exec now (run in the foreground) */
         SYNC_ERROR,            /* child -> parent: value = -errno, text = message */
         SYNC_LOG,              /* child -> parent: value = level, text = message (warnings, debug) */
+        SYNC_TERMINAL,         /* child -> parent: the next packet carries the pty master
+                                * (terminal_send_master; receive it with terminal_recv_master) */
 };
 
 #define SYNC_TEXT_MAX 2048

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -293,6 +294,99 @@ static int cmd_openw(const char *path) {
         return 0;
 }
 
+/* The terminal on fd 0, one property per line: whether 0-2 are terminals, its name, window size,
+ * whether /dev/console is the same terminal, whether it is our controlling terminal and we are
+ * its foreground group, and its owner. */
+static int cmd_tty(void) {
+        char name[PATH_MAX];
+        struct winsize ws = { 0 };
+        struct stat st0, stc;
+        ssize_t n = readlink("/proc/self/fd/0", name, sizeof(name) - 1);
+        int fd;
+
+        name[n < 0 ? 0 : n] = '\0';
+        printf("isatty 0=%d 1=%d 2=%d\n", isatty(0), isatty(1), isatty(2));
+        printf("name %s\n", name);
+        if (ioctl(0, TIOCGWINSZ, &ws) < 0)
+                return fail("TIOCGWINSZ", NULL);
+        printf("size %ux%u\n", (unsigned) ws.ws_row, (unsigned) ws.ws_col);
+        if (fstat(0, &st0) < 0)
+                return fail("fstat", "0");
+        if (stat("/dev/console", &stc) < 0)
+                printf("console missing: %s\n", strerror(errno));
+        else
+                printf("console %s\n",
+                       S_ISCHR(stc.st_mode) && stc.st_rdev == st0.st_rdev ? "same" : "different");
+        fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        printf("ctty %s\n", fd >= 0 ? "yes" : "no");
+        if (fd >= 0)
+                close(fd);
+        printf("foreground %s\n", tcgetpgrp(0) == getpgrp() ? "yes" : "no");
+        printf("owner uid=%u gid=%u\n", (unsigned) st0.st_uid, (unsigned) st0.st_gid);
+        return 0;
+}
+
+static void print_size(void) {
+        struct winsize ws = { 0 };
+
+        (void) ioctl(0, TIOCGWINSZ, &ws);
+        printf("size %ux%u\n", (unsigned) ws.ws_row, (unsigned) ws.ws_col);
+}
+
+/* Print the window size and "ready", wait for SIGWINCH, print the size again. */
+static int cmd_winch(void) {
+        sigset_t set;
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGWINCH);
+        if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+                return fail("sigprocmask", NULL);
+        print_size();
+        printf("ready\n");
+        if (sigwaitinfo(&set, NULL) < 0)
+                return fail("sigwaitinfo", NULL);
+        printf("got SIGWINCH\n");
+        print_size();
+        return 0;
+}
+
+/* Print "ready", read one line from stdin, print it back. */
+static int cmd_readline(void) {
+        char line[1024];
+
+        printf("ready\n");
+        if (!fgets(line, sizeof(line), stdin))
+                return fail("read", "stdin");
+        line[strcspn(line, "\r\n")] = '\0';
+        printf("got <%s>\n", line);
+        return 0;
+}
+
+/* A child that pauses in our process group (the terminal's foreground group); we wait for it and
+ * exit as a shell would: 128+N when a signal killed it. pid 1 of a pid namespace ignores signals
+ * it has no handler for, so ^C must reach a process that is not the init. */
+static int cmd_fork_wait(void) {
+        int status;
+        pid_t pid = fork();
+
+        if (pid < 0)
+                return fail("fork", NULL);
+        if (pid == 0) {
+                signal(SIGINT, SIG_DFL);
+                printf("ready\n");
+                fflush(stdout);
+                for (;;)
+                        pause();
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                return fail("waitpid", NULL);
+        if (WIFSIGNALED(status)) {
+                printf("child killed by %s\n", signal_name(WTERMSIG(status)));
+                return 128 + WTERMSIG(status);
+        }
+        return WEXITSTATUS(status);
+}
+
 static int cmd_exit(const char *arg) {
         char *end;
         long n = strtol(arg, &end, 10);
@@ -307,7 +401,8 @@ static int cmd_exit(const char *arg) {
 static int usage(void) {
         fprintf(stderr, "usage: payload exit N | id | caps | env | cwd | isatty | cat FILE | write FILE TEXT |\n"
                         "       sigwait SIG... | pause | fork-pause | rlimit NAME | hostname | stat PATH |\n"
-                        "       fds | umask | readlink PATH | openw PATH\n");
+                        "       fds | umask | readlink PATH | openw PATH | tty | winch | readline |\n"
+                        "       fork-wait\n");
         return 127;
 }
 
@@ -352,5 +447,13 @@ int main(int argc, char **argv) {
                 return cmd_readlink(argv[2]);
         if (strcmp(cmd, "openw") == 0 && n == 1)
                 return cmd_openw(argv[2]);
+        if (strcmp(cmd, "tty") == 0)
+                return cmd_tty();
+        if (strcmp(cmd, "winch") == 0)
+                return cmd_winch();
+        if (strcmp(cmd, "readline") == 0)
+                return cmd_readline();
+        if (strcmp(cmd, "fork-wait") == 0)
+                return cmd_fork_wait();
         return usage();
 }
