@@ -5,10 +5,16 @@
 #   rootless  as root: as the dedicated unprivileged user `uruntest` (created on first use, with
 #             subordinate ids); as a normal user: as that user.
 #   root      only when run as root: the same scripts as root, with a private --root.
+#   rootless-noopenat2
+#             the scripts whose containers mount things (NOOPENAT2_SCRIPTS) once more as in
+#             rootless (TEST_MODE=rootless), with URUN_TEST_NO_OPENAT2=1: every path inside the
+#             rootfs is resolved by the component walk, as on kernels or under seccomp profiles
+#             without openat2.
 #   userns    the scripts as the unprivileged user inside `unshare -Ur` (root in a user namespace
 #             without host privileges, as under rootless Podman).
 #
-# Environment: BUILDDIR, SRCDIR (set by Makefile.am); TEST_MODES (default "rootless root userns");
+# Environment: BUILDDIR, SRCDIR (set by Makefile.am); TEST_MODES (default
+# "rootless rootless-noopenat2 root userns");
 # TESTS (a space-separated list of integration script names, e.g. "test-lifecycle", to run a subset);
 # TEST_TIMEOUT (seconds per script, default 300).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -16,7 +22,10 @@ set -u
 
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILDDIR=${BUILDDIR:-$SRCDIR}
-TEST_MODES=${TEST_MODES:-rootless root userns}
+TEST_MODES=${TEST_MODES:-rootless rootless-noopenat2 root userns}
+# Scripts whose containers resolve paths in their rootfs beyond the defaults (mounts, binds,
+# maskedPaths, devices, cwd, args[0], hooks): the rootless-noopenat2 pass runs these.
+NOOPENAT2_SCRIPTS="test-rootfs test-confinement test-run test-userns test-errors test-hooks"
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 TEST_USER=uruntest
 SYS_PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -144,6 +153,7 @@ stage_binaries() {
         fi
         mkdir -p "$TMPBASE/bin" "$TMPBASE/integration"
         cp "$URUN_BIN" "$PAYLOAD_BIN" "$TMPBASE/bin/"
+        cp "$BUILDDIR/helpers/urun-recvtty" "$BUILDDIR/tests/payload/ptydrive" "$TMPBASE/bin/"
         cp "$ITEST_DIR"/*.sh "$TMPBASE/integration/"
         chmod -R a+rX "$TMPBASE/bin" "$TMPBASE/integration"
         URUN_BIN=$TMPBASE/bin/urun
@@ -200,9 +210,13 @@ run_script() {
         log=$TMPBASE/$mode-$name.log
         mkdir -p "$mdir/tmp"
         local t0=$SECONDS
+        # a variant of a mode runs the scripts as that mode, with one switch set
+        local base=$mode
+        [ "$mode" = rootless-noopenat2 ] && base=rootless
         local envv=(HOME="${TEST_HOME:-$HOME}" USER="$RUN_USER" LOGNAME="$RUN_USER" PATH="$SYS_PATH"
-                URUN="$URUN_BIN" PAYLOAD="$PAYLOAD_BIN" TEST_MODE="$mode" URUN_ROOT="$mdir/state"
+                URUN="$URUN_BIN" PAYLOAD="$PAYLOAD_BIN" TEST_MODE="$base" URUN_ROOT="$mdir/state"
                 TMPDIR="$mdir/tmp" LC_ALL=C)
+        [ "$mode" = rootless-noopenat2 ] && envv+=(URUN_TEST_NO_OPENAT2=1)
         [ -n "${ASAN_OPTIONS:-}" ] && envv+=(ASAN_OPTIONS="$ASAN_OPTIONS")
         [ -n "${UBSAN_OPTIONS:-}" ] && envv+=(UBSAN_OPTIONS="$UBSAN_OPTIONS")
         [ -n "${RUN_XDG:-}" ] && envv+=(XDG_RUNTIME_DIR="$RUN_XDG")
@@ -222,7 +236,7 @@ run_script() {
 mode_available() {
         case "$1" in
         root) [ "$(id -u)" = 0 ] ;;
-        rootless) true ;;
+        rootless | rootless-noopenat2) true ;;
         userns)
                 if [ "$(id -u)" = 0 ]; then
                         as_test_user unshare -Ur true 2>/dev/null
@@ -258,6 +272,10 @@ run_integration_tests() {
                         RUN_USER=$(id -un) RUN_XDG=${XDG_RUNTIME_DIR:-} TEST_HOME=$HOME
                 fi
                 for script in "$ITEST_DIR"/test-*.sh; do
+                        if [ "$mode" = rootless-noopenat2 ] &&
+                                [[ " $NOOPENAT2_SCRIPTS " != *" $(basename "$script" .sh) "* ]]; then
+                                continue
+                        fi
                         if [ -n "${TESTS:-}" ]; then
                                 want=0
                                 for t in $TESTS; do

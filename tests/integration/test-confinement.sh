@@ -1,9 +1,13 @@
 #!/bin/bash
 # The confinement the runtime promises, each checked by its safe outcome: seccomp filters through
-# urun, mounts through rootfs symlinks stay inside the rootfs (with and without openat2), no fd
-# leaks into the container, noNewPrivileges, capability sets, a new session, maskedPaths backed by
-# the host's real /dev/null, and a container whose /proc/self/exe is its program, not urun.
+# urun, mounts through rootfs symlinks stay inside the rootfs (with openat2, without it, and with
+# openat2 refused by seccomp), no fd leaks into the container, noNewPrivileges, capability sets, a
+# new session, maskedPaths backed by the host's real /dev/null, a container whose /proc/self/exe is
+# its program, not urun; urun's processes non-dumpable while they hold host resources, no setuid
+# urun, and a urun binary that cannot be written through /proc/PID/exe (CVE-2019-5736).
 . "$(dirname "$0")/lib.sh"
+
+[ "${URUN_TEST_NO_OPENAT2:-}" = 1 ] && diag "URUN_TEST_NO_OPENAT2=1: every path in a rootfs goes through the component walk"
 
 B=$T/b
 make_bundle "$B"
@@ -11,7 +15,9 @@ make_bundle "$B"
 cfg "$B" '.root.readonly = false'
 
 
-# urun_env VAR=VALUE... -- ARGS...: `run` urun with extra environment variables.
+# urun_env VAR=VALUE... -- ARGS...: `run` urun with extra environment variables (and under the
+# command in the array URUN_WRAP, when set).
+URUN_WRAP=()
 urun_env() {
         local envs=()
         while [ "$1" != -- ]; do
@@ -19,8 +25,21 @@ urun_env() {
                 shift
         done
         shift
-        run env "${envs[@]}" "$URUN" ${URUN_ROOT:+--root "$URUN_ROOT"} "$@"
+        run "${URUN_WRAP[@]}" env "${envs[@]}" "$URUN" ${URUN_ROOT:+--root "$URUN_ROOT"} "$@"
 }
+
+# A seccomp filter that fails openat2 with EPERM, as a container engine's profile may, for the
+# command it execs (perl-base is in every Debian; x86_64 syscall numbers). Without CAP_SYS_ADMIN it
+# needs no_new_privs, which also disarms setuid newuidmap: callers then map a single id.
+NO_OPENAT2_PL='
+my $f = join "", map { pack "SCCL", @$_ } [0x20, 0, 0, 4], [0x15, 0, 3, 0xc000003e], [0x20, 0, 0, 0],
+        [0x15, 0, 1, 437], [0x06, 0, 0, 0x50001], [0x06, 0, 0, 0x7fff0000];
+my $prog = pack "S x6 Q", 6, unpack("Q", pack("p", $f));
+$< == 0 or syscall(157, 38, 1, 0, 0, 0) == 0 or die "PR_SET_NO_NEW_PRIVS: $!\n";
+syscall(157, 22, 2, $prog, 0, 0) == 0 or die "PR_SET_SECCOMP: $!\n";
+my ($p, $h) = ("/", pack("Q3", 0, 0, 0));
+syscall(437, -100, $p, $h, 24) == -1 && $!{EPERM} or die "openat2 is not refused with EPERM\n";
+exec { $ARGV[0] } @ARGV or die "exec $ARGV[0]: $!\n";'
 
 # --- 1. seccomp ----------------------------------------------------------------------------------
 
@@ -84,6 +103,7 @@ symlink_escape() {
         echo from-bind >"$T/bindsrc-$label/f"
         make_bundle "$SB"
         cfg "$SB" '.root.readonly = false'
+        [ ${#URUN_WRAP[@]} = 0 ] || cfg "$SB" '.linux.uidMappings |= .[:1] | .linux.gidMappings |= .[:1]'
         # absolute, ../-climbing and through-a-directory symlinks, all aimed at host directories
         ln -s "$H/abs" "$SB/rootfs/evil"
         ln -s "../../../../../../../../../../../..$H/rel" "$SB/rootfs/evil3"
@@ -108,6 +128,14 @@ symlink_escape() {
 }
 symlink_escape openat2
 symlink_escape walk URUN_TEST_NO_OPENAT2=1
+# A real refusal (EPERM from seccomp) rather than the test switch, which stands for ENOSYS.
+if [ "$(uname -m)" != x86_64 ] || ! command -v perl >/dev/null; then
+        skip "symlink escape (openat2 EPERM from seccomp)" "needs perl and x86_64 syscall numbers"
+else
+        URUN_WRAP=(perl -e "$NO_OPENAT2_PL" --)
+        symlink_escape seccomp-eperm
+        URUN_WRAP=()
+fi
 
 # --- 3. fds of the caller do not reach the container ------------------------------------------------
 
@@ -231,5 +259,226 @@ new_id
 expect_rc 0 "maskedPaths: stat the masked file" urun run --bundle "$M" "$ID"
 like "$T/out" 'type=char' "maskedPaths: the masked file is a character device (the real null device)"
 is "$(cat "$M/rootfs/dev/null")" LEAK "maskedPaths: the rootfs's dev/null was left alone"
+
+# --- 9. non-dumpable while holding host resources ------------------------------------------------
+
+# A created container's process is still urun, holding fds of the bundle, the state dir and /proc:
+# other processes of the caller (and so the container's, which share its uid when rootless) must
+# not read its memory, environment or fds. Root (host root, or root of the user namespace the
+# runtime runs in) has CAP_SYS_PTRACE over it and may read anything: nothing to prove there.
+NOT_PTRACER=
+[ "$(id -u)" = 0 ] && NOT_PTRACER="the caller is root of the user namespace urun runs in (CAP_SYS_PTRACE)"
+set_args "$B" /payload pause
+new_id
+expect_rc 0 "dumpable: create a pausing container" urun create --bundle "$B" "$ID"
+CPID=$(urun state "$ID" | jq -r .pid)
+if [ -n "$NOT_PTRACER" ]; then
+        skip "dumpable: the created container's /proc/PID/environ is unreadable" "$NOT_PTRACER"
+        skip "dumpable: the created container's /proc/PID/fd is not listable" "$NOT_PTRACER"
+else
+        ! cat "/proc/$CPID/environ" >/dev/null 2>"$T/derr" && grep -q 'Permission denied' "$T/derr"
+        result $? "dumpable: the created container's /proc/PID/environ is unreadable (EACCES)" "$T/derr"
+        ! ls "/proc/$CPID/fd" >/dev/null 2>"$T/derr" && grep -q 'Permission denied' "$T/derr"
+        result $? "dumpable: the created container's /proc/PID/fd is not listable (EACCES)" "$T/derr"
+fi
+expect_rc 0 "dumpable: start it" urun start "$ID"
+wait_until 10 exe_is_not_urun
+result $? "dumpable: the program runs ($(readlink "/proc/$CPID/exe" 2>&1))"
+if [ -n "$NOT_PTRACER" ]; then
+        skip "dumpable: after start the program's /proc/PID/fd is listable" "$NOT_PTRACER"
+else
+        ls "/proc/$CPID/fd" >"$T/dout" 2>&1 && grep -qx 0 "$T/dout"
+        result $? "dumpable: after start the program's /proc/PID/fd is listable (execve made it dumpable)" \
+                "$T/dout"
+fi
+urun kill "$ID" KILL >/dev/null 2>&1
+wait_status "$ID" stopped
+urun delete "$ID" >/dev/null 2>&1
+
+# The runtime parent of a foreground `run` holds the container's fds and pid the whole time.
+new_id
+background "$URUN" ${URUN_ROOT:+--root "$URUN_ROOT"} run --bundle "$B" "$ID" >"$T/runout" 2>&1
+RUNPID=$BG_PID
+wait_status "$ID" running
+result $? "dumpable: a foreground run of a pausing container is running"
+if [ -n "$NOT_PTRACER" ]; then
+        skip "dumpable: the runtime parent of run has an unreadable environ and fd dir" "$NOT_PTRACER"
+else
+        ! cat "/proc/$RUNPID/environ" >/dev/null 2>"$T/derr" &&
+                ! ls "/proc/$RUNPID/fd" >/dev/null 2>>"$T/derr" &&
+                [ "$(grep -c 'Permission denied' "$T/derr")" = 2 ]
+        result $? "dumpable: the runtime parent of run has an unreadable environ and fd dir (EACCES)" \
+                "$T/derr"
+fi
+urun kill "$ID" KILL >/dev/null 2>&1
+wait_bg "$RUNPID"
+is "$?" 137 "dumpable: run exits with 128+9 when its container is killed"
+
+# --- 10. urun refuses to run setuid or setgid ------------------------------------------------------
+
+if [ "$TEST_MODE" != root ]; then
+        skip "setuid: a setuid copy of urun refuses to run" \
+                "only host root can make a setuid copy owned by another user"
+elif findmnt -n -o OPTIONS -T "$T" | grep -qw nosuid; then
+        skip "setuid: a setuid copy of urun refuses to run" "$T is on a nosuid mount"
+else
+        SU_OWNER=nobody
+        id uruntest >/dev/null 2>&1 && SU_OWNER=uruntest
+        for bits in 4755:setuid 2755:setgid; do
+                cp "$URUN" "$T/urun-s"
+                chown "$SU_OWNER:$(id -gn "$SU_OWNER")" "$T/urun-s"
+                chmod "${bits%:*}" "$T/urun-s"
+                run "$T/urun-s" --root "$T/sstate" list
+                is "$RC" 1 "setuid: a ${bits#*:} copy of urun owned by $SU_OWNER, run by root, exits with 1"
+                like "$T/err" '^urun: refusing to run setuid or setgid' \
+                        "setuid: the ${bits#*:} copy says why in one line"
+                # (a sanitizer build ignores ASAN_OPTIONS when setuid: its own "==PID==" lines go)
+                is "$(grep -vc '^==' "$T/err")" 1 "setuid: the ${bits#*:} copy prints exactly one line"
+                [ ! -e "$T/sstate" ]
+                result $? "setuid: the ${bits#*:} copy did nothing (no state directory)"
+                rm -f "$T/urun-s"
+        done
+fi
+
+# --- 11. the urun binary cannot be written through /proc/PID/exe (CVE-2019-5736) --------------------
+
+# Until its execve a container's process is urun, and a container can make the kernel run
+# /proc/self/exe again (a '#!/proc/self/exe' program). Whoever holds /proc/PID/exe of such a
+# process may reopen it for writing once urun has exited. What protects BIN in this mode:
+#   robind  host root: urun re-executes from a read-only bind mount of its binary (EROFS);
+#   memfd   the caller could write BIN: from a sealed copy (F_SEAL_WRITE: EPERM);
+#   none    the caller cannot write BIN anyway (EACCES): nothing to do, nothing paid.
+exe_kind() {
+        if [ "$TEST_MODE" = root ]; then
+                echo robind
+        elif [ -w "$1" ] || [ "$(stat -c %u "$1")" = "$(id -u)" ] || [ -n "$(find "$1" -perm /022)" ]; then
+                echo memfd
+        else
+                echo none
+        fi
+}
+
+# exe_link_ok KIND BIN LINK: the exe link is what KIND promises.
+exe_link_ok() {
+        case $1 in
+        robind) [ "${3#/memfd:}" = "$3" ] && [ "$3" != "$(readlink -f "$2")" ] ;; # "/": a detached mount
+        memfd) [ "${3#/memfd:}" != "$3" ] ;;
+        none) [ "$3" = "$(readlink -f "$2")" ] ;;
+        esac
+}
+
+exe_write_error() {
+        case $1 in
+        robind) echo 'Read-only file system' ;;
+        memfd) echo 'Operation not permitted' ;;
+        none) echo 'Permission denied' ;;
+        esac
+}
+
+sum_of() {
+        md5sum <"$1" | cut -d' ' -f1
+}
+
+# try_write FD DESC KIND: reopening FD (read-only) for writing through /proc/self/fd fails as KIND says.
+try_write() {
+        local fd=$1 desc=$2 kind=$3
+        if (printf evil >>"/proc/self/fd/$fd") 2>"$T/werr"; then
+                not_ok "$desc writing through the kept fd succeeded"
+        else
+                like "$T/werr" "$(exe_write_error "$kind")" "$desc writing through the kept fd fails ($kind)"
+        fi
+}
+
+# held_exe_write BIN LABEL: the attack with `create` (a caller that may open the init's exe).
+held_exe_write() {
+        local bin=$1 label=$2 kind sum fd
+        kind=$(exe_kind "$bin")
+        sum=$(sum_of "$bin")
+        set_args "$B" /payload pause
+        new_id
+        run "$bin" ${URUN_ROOT:+--root "$URUN_ROOT"} create --bundle "$B" "$ID"
+        result "$RC" "exe ($label): create" "$T/err"
+        CPID=$(urun state "$ID" | jq -r .pid)
+        if ! exec {fd}<"/proc/$CPID/exe"; then
+                skip "exe ($label): the created init's /proc/PID/exe, kept open, cannot be written" \
+                        "non-dumpable init: this user cannot open its /proc/PID/exe (#!/proc/self/exe covers it)"
+                urun delete --force "$ID" >/dev/null 2>&1
+                return
+        fi 2>/dev/null
+        exe_link_ok "$kind" "$bin" "$(readlink "/proc/$CPID/exe")"
+        result $? "exe ($label): the created init runs from the $kind kind ($(readlink "/proc/$CPID/exe"))"
+        expect_rc 0 "exe ($label): delete the container" urun delete --force "$ID"
+        try_write "$fd" "exe ($label): after delete," "$kind"
+        exec {fd}<&-
+        is "$(sum_of "$bin")" "$sum" "exe ($label): the binary is unchanged"
+}
+
+X=$T/x
+make_bundle "$X" /evil
+cfg "$X" '.root.readonly = false'
+# The kernel runs urun's own (dynamic) binary inside the container: it needs the loader and libraries.
+for l in $(ldd "$URUN" | grep -o '/[^ ]*'); do
+        mkdir -p "$X/rootfs${l%/*}" && cp -L "$l" "$X/rootfs$l"
+done
+# urun blocks opening its --log FIFO until the test lets it go: a window as long as we need.
+printf '#!/proc/self/exe --log=/fifo\n' >"$X/rootfs/evil"
+chmod 0755 "$X/rootfs/evil"
+
+urun_in_ctr() {
+        [ -r "/proc/$1/cmdline" ] && grep -q -- '--log=/fifo' "/proc/$1/cmdline" && readlink "/proc/$1/exe"
+}
+
+# self_exe_attack BIN LABEL: a container whose program is '#!/proc/self/exe'.
+self_exe_attack() {
+        local bin=$1 label=$2 kind sum pid fd link
+        kind=$(exe_kind "$bin")
+        sum=$(sum_of "$bin")
+        rm -f "$X/rootfs/fifo"
+        mkfifo -m 0666 "$X/rootfs/fifo"
+        new_id
+        run "$bin" ${URUN_ROOT:+--root "$URUN_ROOT"} create --bundle "$X" "$ID"
+        result "$RC" "exe ($label): create a container whose program is '#!/proc/self/exe'" "$T/err"
+        run "$bin" ${URUN_ROOT:+--root "$URUN_ROOT"} start "$ID"
+        result "$RC" "exe ($label): start it" "$T/err"
+        pid=$(urun state "$ID" | jq -r .pid)
+        wait_until 10 urun_in_ctr "$pid"
+        result $? "exe ($label): the kernel runs urun's binary again inside the container"
+        link=$(readlink "/proc/$pid/exe" 2>&1)
+        exe_link_ok "$kind" "$bin" "$link"
+        result $? "exe ($label): it runs from the $kind kind ($link)"
+        if exec {fd}<"/proc/$pid/exe"; then
+                ok "exe ($label): its /proc/PID/exe can be kept open read-only, as the attack does"
+        else
+                not_ok "exe ($label): its /proc/PID/exe can be kept open read-only, as the attack does"
+                fd=
+        fi 2>"$T/werr"
+        # let it go: it opens the FIFO, says "unknown command '/evil'" and exits
+        timeout 10 cat "$X/rootfs/fifo" >"$T/fifo.out"
+        wait_status "$ID" stopped
+        result $? "exe ($label): the container's urun exits once released"
+        like "$T/fifo.out" "unknown command '/evil'" "exe ($label): it was urun (it logged to the FIFO)"
+        if [ -n "$fd" ]; then
+                try_write "$fd" "exe ($label): after it exited," "$kind"
+                exec {fd}<&-
+        fi
+        is "$(sum_of "$bin")" "$sum" "exe ($label): the binary is unchanged"
+        urun delete --force "$ID" >/dev/null 2>&1
+}
+
+cp "$URUN" "$T/urun-own"
+chmod 0755 "$T/urun-own"
+held_exe_write "$URUN" "urun, created init"
+self_exe_attack "$URUN" "urun, #!/proc/self/exe"
+self_exe_attack "$T/urun-own" "a copy the caller owns, #!/proc/self/exe"
+set_args "$B" /payload exit 0
+new_id
+run "$URUN" --debug ${URUN_ROOT:+--root "$URUN_ROOT"} run --bundle "$B" "$ID"
+case $(exe_kind "$URUN") in
+robind) like "$T/err" 're-executing from a read-only bind mount' \
+        "exe: host root re-executes from a read-only bind mount (no copy)" ;;
+memfd) like "$T/err" 're-executing from a sealed copy' \
+        "exe: a binary the caller could write is re-executed from a sealed copy" ;;
+none) unlike "$T/err" 're-executing' "exe: an unwritable binary is run as it is (no copy, no re-exec)" ;;
+esac
 
 done_testing
