@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "cli.h"
 #include "seccomp-filter.h"
 #include "spec.h"
@@ -39,6 +40,8 @@ typedef struct {
         size_t n_uid_map, n_gid_map;
         bool setgroups_allowed;
         int clone_flags;           /* CLONE_NEW* of the namespaces to create */
+        bool timens_in_child;      /* new time namespace with offsets: the init makes it itself */
+        int proc_fd;               /* host procfs (proc_open_verified): /proc writes of the child */
         bool join_any;             /* some namespace is joined by path: intermediate process */
         bool foreground;           /* run: parent stays, releases with SYNC_START */
         int root_fd;               /* state root */
@@ -49,6 +52,12 @@ typedef struct {
         int child_sync_fd;         /* child end */
         SeccompFilter *seccomp;    /* compiled before clone, installed by the child */
         int seccomp_listener_fd;   /* connected to linux.seccomp.listenerPath, or -EBADF */
+        CgroupPlan cgroup_plan;    /* where the container's cgroup goes, or none */
+        Cgroup cgroup;             /* created: its fd is used for clone3(CLONE_INTO_CGROUP) */
+        bool cgroup_attach_in_child; /* clone3 could not place the child: it moves itself first thing
+                                      * (and unshares the cgroup namespace afterwards) */
+        int console_socket_fd;     /* connected to --console-socket, or -EBADF */
+        int pty_master;            /* foreground run with a terminal: the pty we proxy, or -EBADF */
         pid_t pid;                 /* container init, as seen by us */
         uint64_t start_time;
         char created[64];

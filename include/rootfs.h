@@ -15,6 +15,7 @@ typedef struct {
         bool owns_pidns;        /* a new pid namespace: procfs can be mounted fresh */
         bool owns_ipcns;
         bool owns_cgroupns;
+        const char *cgroup_path; /* the container's cgroup directory (host path), NULL: none */
         bool no_pivot;
         bool rootless;          /* not host root: gid=5 etc. may be unmapped */
 } RootfsOptions;

@@ -82,6 +82,16 @@ typedef struct {
         uint32_t uid, gid;
 } DeviceSpec;
 
+/* process.scheduler (sched_setattr(2)); policy is SCHED_* from <sched.h>. */
+typedef struct {
+        bool present;
+        int policy;
+        int32_t nice;
+        int32_t priority;
+        uint64_t flags;    /* SCHED_FLAG_* from process.scheduler.flags */
+        uint64_t runtime, deadline, period;
+} SchedulerSpec;
+
 typedef struct {
         bool terminal;
         uint32_t console_height, console_width; /* 0,0 = not given */
@@ -102,7 +112,20 @@ typedef struct {
         int oom_score_adj;
         char *apparmor_profile;
         char *selinux_label;
+        bool has_io_priority;
+        int io_priority_class;  /* IOPRIO_CLASS_RT, _BE or _IDLE */
+        int io_priority_level;  /* 0..7 */
+        SchedulerSpec scheduler;
+        char *exec_cpu_affinity_initial; /* CPU list "0-3,7" (validated), exec only; may be NULL */
+        char *exec_cpu_affinity_final;
 } ProcessSpec;
+
+/* linux.timeOffsets entry (CLOCK_MONOTONIC or CLOCK_BOOTTIME of a new time namespace). */
+typedef struct {
+        bool present;
+        int64_t secs;
+        uint32_t nanosecs;
+} TimeOffsetSpec;
 
 typedef struct {
         char *key;
@@ -228,8 +251,12 @@ typedef struct Spec {
         size_t n_sysctl;
         char *cgroups_path;
         bool has_resources;     /* linux.resources present with at least one limit */
+        struct ResourcesSpec *resources; /* typed linux.resources (resources.h), NULL = none */
         char *mount_label;
         SeccompSpec *seccomp;   /* NULL = no linux.seccomp */
+        bool has_personality;
+        unsigned long personality; /* PER_LINUX or PER_LINUX32 (linux.personality.domain) */
+        TimeOffsetSpec time_offset_monotonic, time_offset_boottime;
 } Spec;
 
 /* Parse a JSON text. On failure returns -EINVAL (or -ENOMEM...) and, when ret_error is not NULL,
@@ -237,6 +264,15 @@ typedef struct Spec {
 int spec_parse_string(const char *json, size_t len, Spec **ret, char **ret_error);
 /* Read and parse bundle_dir/config.json (size-limited). Logs nothing; message as above. */
 int spec_load(const char *bundle_dir, Spec **ret, char **ret_error);
+/* Parse a process object alone (`exec --process FILE`): same rules and messages as config.json's
+ * "process", with paths starting at "process". On success *ret is a filled ProcessSpec to release
+ * with process_spec_free(). */
+int spec_parse_process_string(const char *json, size_t len, ProcessSpec **ret, char **ret_error);
+ProcessSpec *process_spec_free(ProcessSpec *p);
+static inline void process_spec_freep(ProcessSpec **p) {
+        process_spec_free(*p);
+}
+#define _cleanup_process_spec_free_ _cleanup_(process_spec_freep)
 Spec *spec_free(Spec *s);
 static inline void spec_freep(Spec **s) {
         spec_free(*s);

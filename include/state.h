@@ -25,6 +25,8 @@ typedef struct {
         size_t n_annotations;
         bool rootless;          /* created without host root */
         char *cgroup_path;      /* may be NULL: no cgroup */
+        char *cgroup_top;       /* delete removes cgroup_path and its empty ancestors up to this */
+        char *cgroup_none;      /* no cgroup: why ("not delegated", "disabled", ...) */
         char *config_path;      /* absolute path of config.json used at create */
         bool stopped_marker;    /* state.json says the process was reaped by us (run --keep) */
         int exit_status;        /* valid when stopped_marker */
@@ -67,7 +69,8 @@ int state_new_creating(int dir_fd, const char *id, ContainerState **ret);
 /* The user name of uid, or the number when it has none. */
 int state_owner_name(uid_t uid, char **ret);
 
-/* Work out the current status: process alive (pid + start time), exec.fifo present, frozen. */
+/* Work out the current status: process alive (pid + start time), exec.fifo present, frozen
+ * ("frozen 1" in the cgroup's cgroup.events). */
 enum container_status state_status(int dir_fd, const ContainerState *s);
 
 /* The OCI state JSON (ociVersion, id, status, pid, bundle, annotations, created, owner, rootfs). */

@@ -51,6 +51,10 @@ int proc_start_time(pid_t pid, uint64_t *ret);
 /* Whether pid is alive and its start time equals start_time (pid reuse check). */
 bool proc_alive(pid_t pid, uint64_t start_time);
 
+/* An O_PATH fd of the root of the procfs at /proc, checked to be one (not something a container
+ * could have mounted there): every write the runtime makes to /proc goes through it. */
+int proc_open_verified(int *ret_fd);
+
 /* Time as RFC 3339 with nanoseconds, UTC (for state and logs). */
 int format_rfc3339(char *buf, size_t size);
 

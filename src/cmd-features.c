@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "log.h"
 #include "mount-options.h"
+#include "procattrs.h"
 #include "seccomp-filter.h"
 #include "spec.h"
 #include "util.h"
@@ -165,18 +166,23 @@ static int write_linux(Json *j) {
         r = write_capabilities(j);
         if (r < 0)
                 return r;
-        /* No cgroup manager yet: linux.resources is refused or ignored (container.c). */
+        /* cgroup v2 through a delegated subtree (cgroup.h); no v1, no systemd D-Bus manager */
         json_open(j, "cgroup", '{');
         json_bool(j, "v1", false);
-        json_bool(j, "v2", false);
+        json_bool(j, "v2", true);
         json_bool(j, "systemd", false);
         json_bool(j, "systemdUser", false);
-        json_bool(j, "rdma", false);
+        json_bool(j, "rdma", true);
         json_close(j, '}');
         write_seccomp(j);
-        /* process.apparmorProfile and selinuxLabel are parsed but never applied. */
-        json_disabled(j, "apparmor");
-        json_disabled(j, "selinux");
+        /* process.apparmorProfile and selinuxLabel are applied when the LSM runs on this host,
+         * and refused otherwise (procattrs.c). */
+        json_open(j, "apparmor", '{');
+        json_bool(j, "enabled", procattrs_apparmor_enabled());
+        json_close(j, '}');
+        json_open(j, "selinux", '{');
+        json_bool(j, "enabled", procattrs_selinux_enabled());
+        json_close(j, '}');
         json_disabled(j, "intelRdt");
         json_open(j, "mountExtensions", '{');
         json_disabled(j, "idmap");

@@ -20,12 +20,13 @@
 #include "hooks.h"
 #include "idmap.h"
 #include "log.h"
+#include "pidfile.h"
+#include "procattrs.h"
 #include "rootfs.h"
+#include "supervise.h"
 #include "sync.h"
+#include "terminal.h"
 #include "util.h"
-
-/* Signals a foreground `run` passes on to the container (as runc does). */
-static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 
 static void container_done(Container *c) {
         spec_free(c->spec);
@@ -38,6 +39,11 @@ static void container_done(Container *c) {
         safe_close(c->sync_fd);
         safe_close(c->child_sync_fd);
         safe_close(c->seccomp_listener_fd);
+        safe_close(c->console_socket_fd);
+        safe_close(c->pty_master);
+        safe_close(c->proc_fd);
+        cgroup_done(&c->cgroup);
+        cgroup_plan_done(&c->cgroup_plan);
         seccomp_filter_free(c->seccomp);
 }
 
@@ -55,6 +61,9 @@ static ContainerState container_to_state(const Container *c) {
                 .n_annotations = c->spec->n_annotations,
                 .rootless = c->rootless,
                 .config_path = c->config_path,
+                .cgroup_path = c->cgroup.path,
+                .cgroup_top = c->cgroup.top,
+                .cgroup_none = c->cgroup_plan.none ? (char *) c->cgroup_plan.none_reason : NULL,
         };
 }
 
@@ -143,6 +152,13 @@ static int plan_namespaces(Container *c) {
                 else
                         c->clone_flags |= ns_type_clone_flag(t);
         }
+        /* Offsets can only be written before the first process enters the time namespace, and
+         * clone(CLONE_NEWTIME) puts the child in it at once: the init unshares it itself. */
+        if ((c->clone_flags & CLONE_NEWTIME) &&
+            (s->time_offset_monotonic.present || s->time_offset_boottime.present)) {
+                c->clone_flags &= ~CLONE_NEWTIME;
+                c->timens_in_child = true;
+        }
         return 0;
 }
 
@@ -156,6 +172,46 @@ static int plan_seccomp(Container *c) {
         if (asprintf(&cache, "%s-seccomp-cache", c->g->root) < 0)
                 return -ENOMEM;
         return seccomp_prepare(c->spec->seccomp, cache, &c->seccomp);
+}
+
+/* Who gets the pty master: the --console-socket receiver, or (foreground run) we proxy it. */
+static int plan_terminal(const Container *c) {
+        const ProcessSpec *p = &c->spec->process;
+
+        if (!p->terminal) {
+                if (c->o->console_socket)
+                        return log_errno(LOG_ERR, -EINVAL, "--console-socket: requires process.terminal to be true");
+                return 0;
+        }
+        /* as runc: a detached container's terminal must go somewhere */
+        if (!c->o->console_socket && (!c->foreground || c->o->detach))
+                return log_errno(LOG_ERR, -EINVAL,
+                                 "process.terminal: cannot allocate a tty when urun detaches (create, "
+                                 "run --detach) without --console-socket");
+        if (p->console_height > 0xffff || p->console_width > 0xffff)
+                return log_errno(LOG_ERR, -ERANGE, "process.consoleSize: %ux%u: at most 65535x65535",
+                                 (unsigned) p->console_height, (unsigned) p->console_width);
+        return 0;
+}
+
+/* Where the container's cgroup goes (cgroup.h); --cgroup-manager disabled (Podman's
+ * --cgroups=disabled) means none at all. */
+static int plan_cgroup(Container *c) {
+        CgroupPlanOptions o = {
+                .id = c->o->id,
+                .cgroups_path = c->spec->cgroups_path,
+                .resources = c->spec->resources,
+                .rootless = c->rootless,
+                .systemd = c->g->systemd_cgroup,
+        };
+
+        if (c->g->cgroup_manager && streq(c->g->cgroup_manager, "disabled")) {
+                c->cgroup_plan = (CgroupPlan){ .none = true, .none_reason = "disabled" };
+                if (c->spec->has_resources)
+                        log_warning("linux.resources: --cgroup-manager disabled: limits are not applied");
+                return 0;
+        }
+        return cgroup_plan(&o, &c->cgroup_plan);
 }
 
 /* Everything that can be checked before the first side effect. */
@@ -175,11 +231,9 @@ static int container_plan(Container *c) {
                 return log_errno(LOG_ERR, r, "%s", err ? err : "config.json: cannot be loaded");
         if (!c->spec->has_process)
                 return log_errno(LOG_ERR, -EINVAL, "process: required field missing");
-        if (c->spec->process.terminal)
-                return log_errno(LOG_ERR, -EOPNOTSUPP, "process.terminal: terminals are not supported yet, set it to false");
-        if (c->o->console_socket)
-                return log_errno(LOG_ERR, -EINVAL, "--console-socket: requires process.terminal to be true");
-        r = resolve_rootfs(c);
+        r = plan_terminal(c);
+        if (r >= 0)
+                r = resolve_rootfs(c);
         if (r >= 0)
                 r = caps_validate(&c->spec->process);
         if (r >= 0)
@@ -189,9 +243,11 @@ static int container_plan(Container *c) {
         if (r >= 0)
                 r = plan_namespaces(c);
         if (r >= 0)
+                r = procattrs_validate(c->spec, c->clone_flags | (c->timens_in_child ? CLONE_NEWTIME : 0));
+        if (r >= 0)
                 r = plan_seccomp(c);
-        if (r >= 0 && c->spec->has_resources)
-                log_warning("linux.resources: cgroup limits are not applied (cgroup support is not implemented yet), ignoring");
+        if (r >= 0)
+                r = plan_cgroup(c);
         return r;
 }
 
@@ -201,6 +257,22 @@ static int move_fd(int *fd, const Container *c) {
         if (r < 0)
                 return r;
         *fd = r;
+        return 0;
+}
+
+/* Connect to the --console-socket receiver now, while its host path is reachable and before the
+ * first side effect: a bad path fails cleanly. The child sends the pty master over it. */
+static int connect_console_socket(Container *c) {
+        int r;
+
+        if (!c->o->console_socket)
+                return 0;
+        r = terminal_connect_socket(c->o->console_socket, &c->console_socket_fd);
+        if (r < 0)
+                return r;
+        r = move_fd(&c->console_socket_fd, c);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "--console-socket '%s': %m", c->o->console_socket);
         return 0;
 }
 
@@ -249,7 +321,20 @@ static int run_runtime_hooks(Container *c) {
         return r;
 }
 
-/* Drive the child until it is set up: maps, runtime hooks, READY. */
+/* Foreground run with a terminal and no --console-socket: the child sends us the pty master. */
+static int receive_pty_master(Container *c) {
+        int r;
+
+        if (!c->spec->process.terminal || c->o->console_socket || c->pty_master >= 0)
+                return log_errno(LOG_ERR, -EBADMSG, "container process sent an unexpected terminal");
+        r = terminal_recv_master(c->sync_fd, &c->pty_master);
+        if (r < 0)
+                return log_errno(LOG_ERR, r,
+                                 "process.terminal: receiving the pty from the container process: %m");
+        return 0;
+}
+
+/* Drive the child until it is set up: maps, runtime hooks, the pty (run with a terminal), READY. */
 static int drive_child(Container *c) {
         SyncMsg m = {};
         int r;
@@ -260,11 +345,18 @@ static int drive_child(Container *c) {
                         return r;
         }
         (void) proc_start_time(c->pid, &c->start_time);
+        /* From here on we hold the container's fds and pid: nobody else may ptrace us or read our
+         * /proc files (our maps are written, which needed us dumpable for newuidmap). */
+        (void) prctl(PR_SET_DUMPABLE, 0);
         r = sync_send(c->sync_fd, SYNC_MAPS_DONE, c->pid, NULL);
         for (;;) {
                 if (r < 0)
                         break;
                 r = sync_expect(c->sync_fd, SYNC_READY, &m);
+                if (r == -EBADMSG && m.type == SYNC_TERMINAL) {
+                        r = receive_pty_master(c);
+                        continue;
+                }
                 if (r == -EBADMSG && m.type == SYNC_RUNTIME_HOOKS) {
                         r = run_runtime_hooks(c);
                         if (r >= 0)
@@ -299,40 +391,24 @@ static int spawn_child(Container *c) {
                 if (r < 0)
                         return r;
         }
+        r = proc_open_verified(&c->proc_fd);
+        if (r >= 0)
+                r = move_fd(&c->proc_fd, c);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "opening /proc: %m");
         if (c->join_any)
                 (void) prctl(PR_SET_CHILD_SUBREAPER, 1);
         r = process_spawn(c);
         c->child_sync_fd = safe_close(c->child_sync_fd);
         c->seccomp_listener_fd = safe_close(c->seccomp_listener_fd);
+        c->console_socket_fd = safe_close(c->console_socket_fd);
         if (r < 0)
                 return r;
         return drive_child(c);
 }
 
-/* The pid file is written atomically (tmp + rename in its own directory): conmon and containerd
- * read it as soon as create returns, or watch for it. */
 static int write_pid_file(const Container *c) {
-        _cleanup_free_ char *dir = NULL;
-        _cleanup_close_ int dfd = -EBADF;
-        const char *base;
-        char buf[32];
-        int r;
-
-        if (!c->o->pid_file)
-                return 0;
-        base = strrchr(c->o->pid_file, '/');
-        dir = base ? strndup(c->o->pid_file, (size_t) (base - c->o->pid_file)) : strdup(".");
-        if (!dir)
-                return -ENOMEM;
-        base = base ? base + 1 : c->o->pid_file;
-        dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return log_errno(LOG_ERR, -errno, "--pid-file '%s': %m", c->o->pid_file);
-        snprintf(buf, sizeof buf, "%d", (int) c->pid);
-        r = write_file_atomic_at(dfd, base, buf, strlen(buf), 0644);
-        if (r < 0)
-                return log_errno(LOG_ERR, r, "--pid-file '%s': %m", c->o->pid_file);
-        return 0;
+        return c->o->pid_file ? pidfile_write(c->o->pid_file, c->pid) : 0;
 }
 
 static int record_state(Container *c) {
@@ -350,20 +426,34 @@ static void container_abort(Container *c) {
                 (void) kill(c->pid, SIGKILL);
                 (void) waitpid(c->pid, NULL, 0);
         }
+        if (cgroup_destroy(c->cgroup.path, c->cgroup.top) < 0)
+                log_warning("cgroup '%s' could not be removed, ignoring", c->cgroup.path);
         if (c->state_created)
                 (void) state_dir_remove(c->root_fd, c->o->id);
         if (c->o->pid_file)
                 (void) unlink(c->o->pid_file);
 }
 
+/* The container's cgroup, made before the init exists so that clone3 can place it there. */
+static int create_cgroup(Container *c) {
+        int r = cgroup_create(&c->cgroup_plan, &c->cgroup);
+        if (r < 0 || c->cgroup.fd < 0)
+                return r;
+        return move_fd(&c->cgroup.fd, c);
+}
+
 static int container_setup(Container *c) {
         int r;
 
         r = container_plan(c);
+        if (r >= 0)
+                r = connect_console_socket(c);
         if (r < 0)
                 return r;
         (void) format_rfc3339(c->created, sizeof c->created);
         r = claim_state_dir(c);
+        if (r >= 0)
+                r = create_cgroup(c);
         if (r >= 0)
                 r = spawn_child(c);
         if (r >= 0)
@@ -374,7 +464,7 @@ static int container_setup(Container *c) {
 }
 
 #define CONTAINER_INIT(g_, o_) \
-        { .g = (g_), .o = (o_), .root_fd = -EBADF, .state_fd = -EBADF, .fifo_dir_fd = -EBADF, .sync_fd = -EBADF, .child_sync_fd = -EBADF, .seccomp_listener_fd = -EBADF }
+        { .g = (g_), .o = (o_), .root_fd = -EBADF, .state_fd = -EBADF, .fifo_dir_fd = -EBADF, .sync_fd = -EBADF, .child_sync_fd = -EBADF, .seccomp_listener_fd = -EBADF, .console_socket_fd = -EBADF, .pty_master = -EBADF, .proc_fd = -EBADF, .cgroup = CGROUP_NULL }
 
 int container_create(const GlobalOptions *g, const CreateOptions *o) {
         Container c = CONTAINER_INIT(g, o);
@@ -414,48 +504,6 @@ static void run_hooks_warn(Container *c, enum hook_kind kind, enum container_sta
                 log_warning("%s hooks failed, continuing", hook_kind_to_name(kind));
 }
 
-static int exit_code(int status) {
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        if (WIFSIGNALED(status))
-                return 128 + WTERMSIG(status);
-        return 255;
-}
-
-/* Foreground: forward signals to the init, reap, return its exit code. */
-static int supervise(Container *c, const sigset_t *mask) {
-        _cleanup_close_ int sfd = signalfd(-1, mask, SFD_CLOEXEC);
-        struct signalfd_siginfo si;
-
-        if (sfd < 0)
-                return log_errno(LOG_ERR, -errno, "signalfd: %m");
-        for (;;) {
-                int status;
-                pid_t p;
-
-                while ((p = waitpid(-1, &status, WNOHANG)) > 0)
-                        if (p == c->pid)
-                                return exit_code(status);
-                if (p < 0 && errno == ECHILD)
-                        return log_errno(LOG_ERR, -ECHILD, "container process '%d' vanished", (int) c->pid);
-                if (read(sfd, &si, sizeof si) != sizeof si) {
-                        if (errno == EINTR)
-                                continue;
-                        return log_errno(LOG_ERR, -errno, "signalfd read: %m");
-                }
-                if (si.ssi_signo != SIGCHLD)
-                        (void) kill(c->pid, (int) si.ssi_signo); /* our child: cannot be reused before we reap it */
-        }
-}
-
-static void block_signals(sigset_t *mask) {
-        sigemptyset(mask);
-        sigaddset(mask, SIGCHLD);
-        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
-                sigaddset(mask, forwarded_signals[i]);
-        sigprocmask(SIG_BLOCK, mask, NULL);
-}
-
 static void finish_foreground(Container *c, int status) {
         ContainerState s = container_to_state(c);
 
@@ -471,6 +519,8 @@ static void finish_foreground(Container *c, int status) {
         (void) state_lock(c->state_fd, true);
         if (faccessat(c->state_fd, STATE_FILE, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
                 return;
+        if (cgroup_destroy(c->cgroup.path, c->cgroup.top) < 0)
+                log_warning("cgroup '%s' could not be removed, ignoring", c->cgroup.path);
         run_hooks_warn(c, HOOK_POSTSTOP, STATUS_STOPPED);
         (void) state_dir_remove(c->root_fd, c->o->id);
 }
@@ -481,11 +531,14 @@ int container_run(const GlobalOptions *g, const CreateOptions *o, int *ret_statu
         int r;
 
         c.foreground = true;
-        block_signals(&mask);
+        supervise_block_signals(&mask);
         r = container_setup(&c);
         /* created: other commands (kill, state, delete --force) must reach it while we wait */
         if (r >= 0)
                 (void) flock(c.state_fd, LOCK_UN);
+        /* the program sees our window size from its first instruction */
+        if (r >= 0 && c.pty_master >= 0)
+                (void) terminal_copy_winsize(STDIN_FILENO, c.pty_master);
         if (r >= 0) {
                 r = release_child(&c);
                 if (r < 0) {
@@ -500,7 +553,7 @@ int container_run(const GlobalOptions *g, const CreateOptions *o, int *ret_statu
                 if (o->detach)
                         *ret_status = 0;
                 else {
-                        r = supervise(&c, &mask);
+                        r = supervise(c.pid, &mask, c.pty_master);
                         if (r >= 0) {
                                 *ret_status = r;
                                 finish_foreground(&c, r);

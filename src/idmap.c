@@ -23,6 +23,7 @@
 
 #include "idmap.h"
 #include "log.h"
+#include "util.h"
 #include "macro.h"
 
 /* PROC_USER_INIT_INO from include/linux/proc_ns.h: fixed inode of the initial user namespace. */
@@ -231,9 +232,9 @@ static int write_maps_direct(pid_t pid, const IdMap *uid, size_t n_uid, const Id
         _cleanup_close_ int proc_fd = -EBADF;
         int r;
 
-        proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (proc_fd < 0)
-                return log_errno(LOG_ERR, -errno, "opening /proc: %m");
+        r = proc_open_verified(&proc_fd);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "opening /proc: %m");
 
         /* Without CAP_SETGID over the parent namespace the kernel only takes gid_map after
          * setgroups is denied: otherwise the container could drop supplementary groups that

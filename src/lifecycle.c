@@ -1,6 +1,6 @@
 /* start, kill, delete: verbs on an existing container. Every one opens the state dir, takes its
  * lock, and re-checks the process identity (pid + start time, then a pidfd) before signalling,
- * so a recycled pid is never hit. */
+ * so a recycled pid is never hit. exec.c opens containers the same way (lifecycle.h). */
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,28 +10,21 @@
 #include <sys/syscall.h>
 #include <dirent.h>
 
+#include "cgroup.h"
 #include "container.h"
 #include "hooks.h"
+#include "lifecycle-cgroup.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "util.h"
 
-typedef struct {
-        int root_fd;
-        int dir_fd;
-        ContainerState *state;
-        enum container_status status;
-} Handle;
-
-static void handle_done(Handle *h) {
-        safe_close(h->root_fd);
-        safe_close(h->dir_fd);
-        state_free(h->state);
+void handle_done(Handle *h) {
+        h->root_fd = safe_close(h->root_fd);
+        h->dir_fd = safe_close(h->dir_fd);
+        h->state = state_free(h->state);
 }
 
-/* Open ROOT/<id>, lock it and read its state. A dir without state.json is accepted
- * (STATUS_CREATING) so delete can remove leftovers of a crashed create. missing_ok: an unknown
- * id returns -ENOENT without a message. */
-static int handle_open(const GlobalOptions *g, const char *id, bool exclusive, bool missing_ok, Handle *h) {
+int handle_open(const GlobalOptions *g, const char *id, bool exclusive, bool missing_ok, Handle *h) {
         int r;
 
         *h = (Handle){ .root_fd = -EBADF, .dir_fd = -EBADF };
@@ -60,8 +53,7 @@ static int handle_open(const GlobalOptions *g, const char *id, bool exclusive, b
         return 0;
 }
 
-/* A pidfd for the container's init, only if it is still the process we started. */
-static int pidfd_for(const ContainerState *s) {
+int pidfd_for(const ContainerState *s) {
         int fd = (int) syscall(SYS_pidfd_open, s->pid, 0);
         if (fd < 0)
                 return -errno;
@@ -153,28 +145,18 @@ int container_start(const GlobalOptions *g, const char *id) {
         return r;
 }
 
-/* Every process in the init's pid namespace (when it has its own), else the init alone. */
+/* Without a cgroup: every process in the init's pid namespace (when it has its own), else the init
+ * alone (lifecycle-cgroup.c, shared with `ps`); the init itself gets the signal via its pidfd. */
 static int kill_all(const ContainerState *s, int sig) {
-        char path[64];
-        struct stat init_ns, self_ns, st;
-        DIR *d;
-        struct dirent *de;
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        int r = container_pidns_pids(s, &pids, &n);
 
-        snprintf(path, sizeof path, "/proc/%d/ns/pid", (int) s->pid);
-        if (stat(path, &init_ns) < 0 || stat("/proc/self/ns/pid", &self_ns) < 0 || init_ns.st_ino == self_ns.st_ino)
-                return 0;
-        d = opendir("/proc");
-        if (!d)
-                return -errno;
-        while ((de = readdir(d))) {
-                int pid;
-                if (safe_atoi(de->d_name, &pid) < 0 || pid == s->pid)
-                        continue;
-                snprintf(path, sizeof path, "/proc/%d/ns/pid", pid);
-                if (stat(path, &st) == 0 && st.st_ino == init_ns.st_ino && st.st_dev == init_ns.st_dev)
-                        (void) kill(pid, sig);
-        }
-        closedir(d);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (pids[i] != s->pid)
+                        (void) kill(pids[i], sig);
         return 0;
 }
 
@@ -184,7 +166,12 @@ static int signal_container(const ContainerState *s, const char *id, int sig, bo
 
         if (pidfd < 0)
                 return log_errno(LOG_ERR, pidfd, "container '%s' is not running", id);
-        if (all)
+        /* with a cgroup, --all means every process in it (cgroup.kill for SIGKILL), as runc */
+        if (all && s->cgroup_path) {
+                r = cgroup_kill(s->cgroup_path, sig);
+                if (r < 0 && r != -ENOENT)
+                        return log_errno(LOG_ERR, r, "container '%s': signalling cgroup '%s': %m", id, s->cgroup_path);
+        } else if (all)
                 (void) kill_all(s, sig);
         r = signal_pidfd(pidfd, sig);
         if (r < 0)
@@ -212,7 +199,10 @@ static int kill_and_wait(const ContainerState *s, const char *id) {
 
         if (pidfd < 0)
                 return 0; /* already gone */
-        (void) kill_all(s, SIGKILL);
+        if (s->cgroup_path)
+                (void) cgroup_kill(s->cgroup_path, SIGKILL);
+        else
+                (void) kill_all(s, SIGKILL);
         if (signal_pidfd(pidfd, SIGKILL) < 0 && errno != ESRCH)
                 return log_errno(LOG_ERR, -errno, "container '%s': kill: %m", id);
         p = (struct pollfd){ .fd = pidfd, .events = POLLIN };
@@ -237,6 +227,13 @@ int container_delete(const GlobalOptions *g, const char *id, bool force) {
                               id, container_status_to_string(h.status));
         if (r >= 0 && h.state)
                 r = kill_and_wait(h.state, id);
+        /* what is left in the cgroup (a stopped init's orphans) goes with it; a cgroup that cannot
+         * be removed keeps the state, so that delete can be retried */
+        if (r >= 0 && h.state && h.state->cgroup_path) {
+                r = cgroup_destroy(h.state->cgroup_path, h.state->cgroup_top);
+                if (r < 0)
+                        log_errno(LOG_ERR, r, "container '%s': removing cgroup '%s': %m", id, h.state->cgroup_path);
+        }
         if (r >= 0 && h.state)
                 run_state_hooks(h.state, HOOK_POSTSTOP, STATUS_STOPPED);
         if (r >= 0) {

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "selfprotect.h"
 #include "state.h"
 #include "util.h"
 
@@ -24,8 +25,14 @@ static const Verb verbs[] = {
         { "run", cmd_run, "create and start a container, wait for it (--detach: don't)" },
         { "state", cmd_state, "print the OCI state of a container" },
         { "list", cmd_list, "list containers (--format table|json, -q)" },
+        { "exec", cmd_exec, "run a new process in a running container" },
         { "kill", cmd_kill, "send a signal to a container (default SIGTERM, --all)" },
         { "delete", cmd_delete, "delete a container and its state (--force)" },
+        { "pause", cmd_pause, "freeze every process of a running container (its cgroup)" },
+        { "resume", cmd_resume, "thaw a paused container" },
+        { "ps", cmd_ps, "list the processes of a container (--format table|json)" },
+        { "update", cmd_update, "change the cgroup limits of a container (--resources FILE|-)" },
+        { "events", cmd_events, "statistics and OOM events of a container as JSON lines (--stats)" },
         { "features", cmd_features, "print the OCI features document (what urun supports)", true },
 };
 
@@ -54,7 +61,16 @@ static void usage(FILE *f) {
         fputs("\nCommand options:\n"
               "  create|run ID [--bundle|-b DIR] [--pid-file F] [--console-socket S] [--preserve-fds N]\n"
               "                [--no-pivot] [--no-new-keyring]   run also: [--detach|-d] [--keep]\n"
+              "  exec [--process|-p FILE] [--tty|-t] [--console-socket S] [--detach|-d] [--pid-file F]\n"
+              "                [--cwd DIR] [--env|-e K=V]... [--user|-u UID[:GID]]\n"
+              "                [--additional-gids|-g G]... [--cap|-c CAP]... [--no-new-privs] [--preserve-fds N]\n"
+              "                [--ignore-paused] [--process-label L] [--apparmor P] ID [COMMAND [ARGS...]]\n"
               "  start ID | state ID | kill [--all|-a] ID [SIGNAL] | delete [--force|-f] ID\n"
+              "  pause ID | resume ID | ps [--format|-f table|json] ID [PS_ARGS...]\n"
+              "  events [--stats] [--interval D] ID\n"
+              "  update [--resources|-r FILE|-] [--memory N] [--memory-reservation N] [--memory-swap N]\n"
+              "                [--pids-limit N] [--cpu-quota N] [--cpu-period N] [--cpu-share N] [--cpu-burst N]\n"
+              "                [--cpu-idle 0|1] [--cpuset-cpus L] [--cpuset-mems L] [--blkio-weight N] ID\n"
               "  list [--format|-f table|json] [--quiet|-q] | spec [--rootless] [--bundle|-b DIR] | features\n",
               f);
 }
@@ -69,6 +85,11 @@ static int parse_rootless(const char *v, int *ret) {
         else
                 return -EINVAL;
         return 0;
+}
+
+/* The verbs whose processes are, until their execve, this binary inside a container. */
+static bool verb_enters_container(const char *name) {
+        return streq(name, "create") || streq(name, "run") || streq(name, "exec");
 }
 
 enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD_CGROUP, OPT_ROOTLESS, OPT_CGROUP_MANAGER };
@@ -120,6 +141,8 @@ int main(int argc, char **argv) {
         const char *log_format = "text";
         int r;
 
+        if (selfprotect_refuse_setuid() < 0)
+                return 1;
         r = parse_global(argc, argv, &g, &log_format);
         if (r != 0)
                 return r > 0 ? 0 : 1;
@@ -139,6 +162,9 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
                 if (!streq(argv[optind], verbs[i].name))
                         continue;
+                /* verbs whose processes enter a container run from a binary they cannot write */
+                if (verb_enters_container(verbs[i].name) && selfprotect_exe(argc, argv) < 0)
+                        return 1;
                 if (!g.root && !verbs[i].no_state) {
                         r = state_default_root(&root);
                         if (r < 0) {

@@ -434,7 +434,13 @@ static int mount_cgroup(MountCtx *c) {
         if (r == 0)
                 return 0;
         log_debug(MNT_FMT "mount %s: %s; binding the host's hierarchy", MNT_ARGS(c), c->m->type, strerror(-r));
-        r = mount_host_fallback(c, host_cgroup_path(c->m->type), c->mo.set_flags & MS_RDONLY);
+        /* as runc: with a cgroup namespace, the container's own cgroup stands in for a fresh mount
+         * (EBUSY: the target is the host's cgroup2 mount, bound in with /sys) */
+        r = mount_host_fallback(c,
+                                c->o->owns_cgroupns && c->o->cgroup_path
+                                        ? c->o->cgroup_path
+                                        : host_cgroup_path(c->m->type),
+                                c->mo.set_flags & MS_RDONLY);
         if (r == 0)
                 return 0;
         if (c->o->rootless) {

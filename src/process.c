@@ -23,16 +23,18 @@
 #include <sys/wait.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "container.h"
 #include "hooks.h"
 #include "log.h"
+#include "procattrs.h"
+#include "process-setup.h"
 #include "rootfs.h"
+#include "rootfs-internal.h"
 #include "sync.h"
+#include "terminal.h"
 #include "util.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#        define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 static _noreturn_ void child_exit(int r) {
         _exit(r < 0 ? 1 : 0);
@@ -63,7 +65,78 @@ static int run_container_hooks(const Container *c, enum hook_kind kind, enum con
         return hooks_run(kind, c->spec->hooks[kind], c->spec->n_hooks[kind], json);
 }
 
-static int rootfs_setup(const Container *c) {
+/* /dev/console is the container's terminal too (as runc). The peer is bind-mounted from its fd,
+ * never from a path, onto /dev/console, created as an empty file when missing. The path is
+ * resolved inside the root without following magic links (/proc/self/fd/N could name one of our
+ * host fds); a symlink or directory at /dev/console is refused rather than followed. */
+static int console_bind(int peer) {
+        _cleanup_close_ int root_fd = -EBADF, dir_fd = -EBADF;
+        _cleanup_(mount_target_done) MountTarget t = { .path = "/dev/console", .fd = -EBADF };
+        _cleanup_free_ char *name = NULL;
+        struct stat st;
+        int r;
+
+        root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return -errno;
+        t.root_fd = root_fd;
+        r = root_resolve_parent(root_fd, t.path, &dir_fd, &name);
+        if (r < 0)
+                return r;
+        t.fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (t.fd < 0 && errno == ENOENT) {
+                _cleanup_close_ int fd =
+                        openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+
+                if (fd < 0 && errno != EEXIST)
+                        return -errno;
+                if (fd >= 0 && fchmod(fd, 0666) < 0) /* the umask applied */
+                        return -errno;
+                t.fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (t.fd < 0 || fstat(t.fd, &st) < 0)
+                return -errno;
+        if (S_ISLNK(st.st_mode))
+                return -ELOOP;
+        if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+                return -EISDIR;
+        return mnt_bind_fd(peer, &t, false, 0, 0);
+}
+
+/* process.terminal: the pty, from the container's own devpts (after pivot_root /dev/ptmx is its
+ * pts/ptmx), becomes fds 0-2, the controlling terminal and /dev/console. The master goes to the
+ * --console-socket receiver, or (foreground run) to the parent, which proxies it; we keep none. */
+static int console_setup(Container *c) {
+        const ProcessSpec *p = &c->spec->process;
+        _cleanup_close_ int master = -EBADF;
+        int r;
+
+        if (!p->terminal)
+                return 0;
+        r = terminal_setup_child(p->console_height, p->console_width, p->uid, (gid_t) -1, &master);
+        if (r < 0)
+                return r;
+        r = console_bind(STDIN_FILENO); /* fd 0 is the peer now */
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "process.terminal: bind-mounting the pty on /dev/console: %m");
+        if (c->console_socket_fd >= 0) {
+                r = terminal_send_master(c->console_socket_fd, master);
+                c->console_socket_fd = safe_close(c->console_socket_fd);
+                if (r < 0)
+                        return log_errno(LOG_ERR, r, "--console-socket '%s': sending the pty: %m",
+                                         c->o->console_socket);
+                return 0;
+        }
+        r = sync_send(c->child_sync_fd, SYNC_TERMINAL, 0, NULL);
+        if (r >= 0)
+                r = terminal_send_master(c->child_sync_fd, master);
+        if (r < 0)
+                return r == -EPIPE ? r
+                                   : log_errno(LOG_ERR, r, "process.terminal: handing the pty to urun: %m");
+        return 0;
+}
+
+static int rootfs_setup(Container *c) {
         const Spec *s = c->spec;
         RootfsOptions ro = {
                 .spec = s,
@@ -73,6 +146,7 @@ static int rootfs_setup(const Container *c) {
                 .owns_pidns = (c->clone_flags & CLONE_NEWPID) != 0,
                 .owns_ipcns = (c->clone_flags & CLONE_NEWIPC) != 0,
                 .owns_cgroupns = (c->clone_flags & CLONE_NEWCGROUP) != 0,
+                .cgroup_path = c->cgroup.path,
                 .no_pivot = c->o->no_pivot,
                 .rootless = c->rootless,
         };
@@ -94,24 +168,14 @@ static int rootfs_setup(const Container *c) {
         r = run_container_hooks(c, HOOK_CREATE_CONTAINER, STATUS_CREATING);
         if (r < 0)
                 return r;
-        /* 4. pivot_root, then masked/readonly paths, hostname */
+        /* 4. pivot_root; the terminal after every configured mount, before the finishing ones
+         * (as runc); then masked/readonly paths, hostname */
         r = rootfs_pivot(&ro);
+        if (r >= 0)
+                r = console_setup(c);
         if (r < 0)
                 return r;
         return rootfs_finalize(&ro);
-}
-
-static int write_oom_score_adj(const ProcessSpec *p) {
-        char buf[16];
-        int r;
-
-        if (!p->has_oom_score_adj)
-                return 0;
-        snprintf(buf, sizeof buf, "%d", p->oom_score_adj);
-        r = write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, strlen(buf), 0, 0);
-        if (r < 0)
-                return log_errno(LOG_ERR, r, "process.oomScoreAdj: writing %s: %m", buf);
-        return 0;
 }
 
 /* cwd and args[0]: resolved inside the container, after pivot_root. */
@@ -119,8 +183,9 @@ static int resolve_exec(const Container *c, char **ret_path) {
         const ProcessSpec *p = &c->spec->process;
         int r;
 
-        if (chdir(p->cwd) < 0)
-                return log_errno(LOG_ERR, -errno, "process.cwd: chdir to '%s': %m", p->cwd);
+        r = process_setup_chdir(p->cwd, "process.cwd");
+        if (r < 0)
+                return r;
         r = find_in_path_at(AT_FDCWD, p->args[0], strv_env_get(p->env, "PATH"), ret_path);
         if (r == -ENOENT)
                 return log_errno(LOG_ERR, r, "process.args[0]: '%s': executable file not found in $PATH: %m",
@@ -130,63 +195,32 @@ static int resolve_exec(const Container *c, char **ret_path) {
         return 0;
 }
 
-/* Only 0-2 and the --preserve-fds range may reach the container (runc CVE-2024-21626): our own
- * fds were moved above that range by the parent and are O_CLOEXEC. */
-static int seal_fds(const Container *c) {
-        unsigned first = 3 + c->o->preserve_fds;
+/* A seccomp listener hears of the init: its pid and the state "creating". */
+static int listener_message(const Container *c, char **ret) {
+        _cleanup_free_ char *state = NULL;
+        int r;
 
-        for (unsigned fd = 3; fd < first; fd++)
-                if (fd_set_cloexec((int) fd, false) < 0 && errno != EBADF)
-                        return log_errno(LOG_ERR, -errno, "--preserve-fds: fd %u: %m", fd);
-        if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-                return log_errno(LOG_ERR, -errno, "close_range: %m");
+        if (!c->seccomp || c->seccomp_listener_fd < 0)
+                return 0;
+        r = container_state_json(c, STATUS_CREATING, &state);
+        if (r >= 0)
+                r = seccomp_listener_message(c->spec->seccomp, c->pid, state, ret);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "linux.seccomp.listenerPath: building the message: %m");
         return 0;
 }
 
-/* With noNewPrivileges the filter goes in last, right before execve (nothing of ours runs under
- * it); without, it must go in while we still hold CAP_SYS_ADMIN, before identity and caps. */
-static int install_seccomp(const Container *c) {
-        _cleanup_free_ char *state = NULL, *msg = NULL;
-        int r;
-
-        if (!c->seccomp)
-                return 0;
-        if (c->seccomp_listener_fd >= 0) {
-                r = container_state_json(c, STATUS_CREATING, &state);
-                if (r >= 0)
-                        r = seccomp_listener_message(c->spec->seccomp, c->pid, state, &msg);
-                if (r < 0)
-                        return log_errno(LOG_ERR, r, "linux.seccomp.listenerPath: building the message: %m");
-        }
-        return seccomp_install(c->seccomp, c->seccomp_listener_fd, msg);
-}
-
-static int process_setup(const Container *c) {
-        const ProcessSpec *p = &c->spec->process;
-        int r;
-
-        r = write_oom_score_adj(p);
-        if (r < 0)
-                return r;
-        if (!p->has_umask)
-                umask(0022); /* runc's default when process.user.umask is absent */
-        r = rlimits_apply(p);
-        if (r < 0)
-                return r;
-        if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                return log_errno(LOG_ERR, -errno, "process.noNewPrivileges: %m");
-        if (!p->no_new_privileges) {
-                r = install_seccomp(c);
-                if (r < 0)
-                        return r;
-        }
-        r = identity_apply(p, c->setgroups_allowed || !c->userns);
-        if (r < 0)
-                return r;
-        r = caps_apply(p);
-        if (r < 0)
-                return r;
-        return seal_fds(c);
+static ProcessSetup setup_of(const Container *c, const char *listener_msg) {
+        return (ProcessSetup){
+                .spec = c->spec,
+                .process = &c->spec->process,
+                .proc_fd = c->proc_fd,
+                .seccomp = c->seccomp,
+                .seccomp_listener_fd = c->seccomp_listener_fd,
+                .seccomp_listener_msg = listener_msg,
+                .setgroups_allowed = c->setgroups_allowed || !c->userns,
+                .preserve_fds = c->o->preserve_fds,
+        };
 }
 
 /* Block until `urun start` opens exec.fifo for reading (create), or until the parent says go
@@ -220,8 +254,23 @@ static void join_session_keyring(const Container *c) {
                 log_debug("new session keyring: %m, ignoring");
 }
 
+/* The fallback of clone_ns(): into the cgroup, then (if asked for) a cgroup namespace rooted there. */
+static int enter_cgroup_late(const Container *c, bool cgroupns) {
+        int r;
+
+        if (!c->cgroup_attach_in_child)
+                return 0;
+        r = cgroup_attach(c->cgroup.fd, 0);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "moving into cgroup '%s': %m", c->cgroup.path);
+        if (cgroupns && (c->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+                return log_errno(LOG_ERR, -errno, "unshare(cgroup namespace): %m");
+        return 0;
+}
+
 static _noreturn_ void child_main(Container *c) {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *listener_msg = NULL;
+        ProcessSetup ps;
         int fifo = -EBADF;
         SyncMsg m;
         sigset_t all;
@@ -233,13 +282,23 @@ static _noreturn_ void child_main(Container *c) {
         c->root_fd = safe_close(c->root_fd);
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
+        if (!c->join_any && enter_cgroup_late(c, true) < 0)
+                child_exit(-EPERM);
+        if (!c->join_any && process_setup_oom_score_adj(&c->spec->process, c->proc_fd) < 0)
+                child_exit(-EPERM);
         /* 1. wait for our id maps (and learn our pid as the runtime sees it) */
         r = sync_expect(c->child_sync_fd, SYNC_MAPS_DONE, &m);
         if (r < 0)
                 child_exit(r);
         c->pid = m.value;
-        /* 2. root of our user namespace, own session (no TIOCSTI into the caller's terminal) */
+        /* we hold host fds (bundle, state dir, procfs) until execve: no ptrace, no /proc access
+         * from other processes (execve makes the program dumpable again) */
+        (void) prctl(PR_SET_DUMPABLE, 0);
+        /* 2. root of our user namespace, own session (no TIOCSTI into the caller's terminal);
+         * time namespace offsets and sysctls before anything of ours forks */
         r = become_root(c);
+        if (r >= 0)
+                r = procattrs_setup_namespaced(c->spec, c->proc_fd, c->timens_in_child);
         if (r >= 0 && setsid() < 0)
                 r = log_errno(LOG_ERR, -errno, "setsid: %m");
         if (r >= 0)
@@ -251,9 +310,16 @@ static _noreturn_ void child_main(Container *c) {
                 r = rootfs_setup(c);
         /* 4. cwd, executable, limits, identity, capabilities, fds */
         if (r >= 0)
+                r = listener_message(c, &listener_msg);
+        ps = setup_of(c, listener_msg);
+        if (r >= 0)
+                r = process_setup_proc(&ps);
+        /* the host's procfs is not needed any more: no container path may lead to it */
+        c->proc_fd = ps.proc_fd = safe_close(c->proc_fd);
+        if (r >= 0)
                 r = resolve_exec(c, &path);
         if (r >= 0)
-                r = process_setup(c);
+                r = process_setup_apply(&ps);
         if (r < 0)
                 child_exit(r);
         /* 5. ready; from here the parent may exit (create), so no parent-death signal */
@@ -267,13 +333,11 @@ static _noreturn_ void child_main(Container *c) {
                 r = run_container_hooks(c, HOOK_START_CONTAINER, STATUS_CREATED);
         if (r >= 0)
                 r = signal_started(fifo);
-        if (r >= 0 && c->spec->process.no_new_privileges)
-                r = install_seccomp(c);
+        if (r >= 0)
+                r = process_setup_seccomp_late(&ps);
         if (r < 0)
                 child_exit(r);
-        execve(path, c->spec->process.args, c->spec->process.env ? c->spec->process.env : (char *[]){ NULL });
-        log_errno(LOG_ERR, -errno, "exec '%s': %m", path);
-        _exit(errno == ENOENT ? 127 : 126);
+        process_setup_exec(path, &c->spec->process);
 }
 
 /* Join every namespace given by path, user namespace first. All fds are opened before the first
@@ -310,14 +374,23 @@ static _noreturn_ void intermediate_main(Container *c) {
         int r;
 
         log_forward_to(c->child_sync_fd);
-        r = join_namespaces(c);
+        r = enter_cgroup_late(c, false);
+        if (r >= 0)
+                r = process_setup_oom_score_adj(&c->spec->process, c->proc_fd);
+        /* joined namespaces may hold other processes: keep them out of ours (fds, memory) */
+        (void) prctl(PR_SET_DUMPABLE, 0);
+        if (r >= 0)
+                r = join_namespaces(c);
         if (r >= 0 && (c->clone_flags & CLONE_NEWUSER)) {
                 if (unshare(CLONE_NEWUSER) < 0)
                         r = log_errno(LOG_ERR, -errno, "unshare(user namespace): %m");
+                /* newuidmap and the map files check that we are the caller's: dumpable meanwhile */
+                (void) prctl(PR_SET_DUMPABLE, 1);
                 if (r >= 0)
                         r = sync_send(c->child_sync_fd, SYNC_USERNS_READY, 0, NULL);
                 if (r >= 0)
                         r = sync_expect(c->child_sync_fd, SYNC_MAPS_DONE, NULL);
+                (void) prctl(PR_SET_DUMPABLE, 0);
         }
         if (r >= 0 && unshare(c->clone_flags & ~CLONE_NEWUSER) < 0)
                 r = log_errno(LOG_ERR, -errno, "unshare(namespaces 0x%x): %m", c->clone_flags & ~CLONE_NEWUSER);
@@ -332,10 +405,25 @@ static _noreturn_ void intermediate_main(Container *c) {
         _exit(0);
 }
 
-static pid_t clone_ns(int flags) {
+/* The child starts inside the container's cgroup (CLONE_INTO_CGROUP), so nothing of the container
+ * ever runs outside its limits, and a new cgroup namespace is rooted there. Kernels without it
+ * (< 5.7, or no clone3): the child moves itself before anything else, then unshares the cgroup
+ * namespace (child_main, intermediate_main). */
+static pid_t clone_ns(Container *c, int flags) {
         struct clone_args args = { .flags = (uint64_t) flags, .exit_signal = SIGCHLD };
-        long r = syscall(SYS_clone3, &args, sizeof args);
+        long r;
 
+        if (c->cgroup.fd >= 0) {
+                args.flags |= CLONE_INTO_CGROUP;
+                args.cgroup = (uint64_t) c->cgroup.fd;
+        }
+        r = syscall(SYS_clone3, &args, sizeof args);
+        if (r < 0 && c->cgroup.fd >= 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
+                c->cgroup_attach_in_child = true;
+                flags &= ~CLONE_NEWCGROUP;
+                args = (struct clone_args){ .flags = (uint64_t) flags, .exit_signal = SIGCHLD };
+                r = syscall(SYS_clone3, &args, sizeof args);
+        }
         if (r < 0 && errno == ENOSYS && !(flags & CLONE_NEWTIME))
                 r = syscall(SYS_clone, (unsigned long) flags | SIGCHLD, 0, 0, 0, 0);
         return (pid_t) r;
@@ -373,7 +461,7 @@ int process_spawn(Container *c) {
         pid_t pid;
 
         if (!c->join_any) {
-                pid = clone_ns(c->clone_flags);
+                pid = clone_ns(c, c->clone_flags);
                 if (pid < 0)
                         return log_errno(LOG_ERR, -errno, "clone (namespaces 0x%x): %m", c->clone_flags);
                 if (pid == 0) {
@@ -384,9 +472,9 @@ int process_spawn(Container *c) {
                 c->pid = pid;
                 return 0;
         }
-        pid = fork();
+        pid = clone_ns(c, 0);
         if (pid < 0)
-                return log_errno(LOG_ERR, -errno, "fork: %m");
+                return log_errno(LOG_ERR, -errno, "clone: %m");
         if (pid == 0) {
                 (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
                 safe_close(c->sync_fd);

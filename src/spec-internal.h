@@ -49,5 +49,22 @@ int parse_strv(ParseCtx *c, json_object *v, void *dest);          /* char *** */
 int parse_idmaps(ParseCtx *c, json_object *v, IdMap **dest, size_t *dest_n);
 int parse_string_map(ParseCtx *c, json_object *v, KeyValue **dest, size_t *dest_n);
 
+/* A whole JSON document: strict JSON with the size and depth limits, then fn on its top value with
+ * the field path starting at root (may be NULL). what names the document in JSON errors
+ * ("config.json: invalid JSON at offset 3: ..."). On failure *ret_error is the one-line message. */
+int parse_document(const char *json, size_t len, const char *what, const char *root, field_parse_fn fn, void *dest,
+                   char **ret_error);
+
 int spec_parse_linux(ParseCtx *c, json_object *v, void *dest);    /* Spec * */
 int spec_parse_seccomp(ParseCtx *c, json_object *v, void *dest);  /* Spec *, spec-seccomp.c */
+
+/* spec-process.c: process.ioPriority, process.scheduler, process.execCPUAffinity (dest: ProcessSpec *),
+ * linux.personality and linux.timeOffsets (dest: Spec *). */
+int spec_parse_io_priority(ParseCtx *c, json_object *v, void *dest);
+int spec_parse_scheduler(ParseCtx *c, json_object *v, void *dest);
+int spec_parse_exec_cpu_affinity(ParseCtx *c, json_object *v, void *dest);
+int spec_parse_personality(ParseCtx *c, json_object *v, void *dest);
+int spec_parse_time_offsets(ParseCtx *c, json_object *v, void *dest);
+
+/* spec-resources.c: linux.resources (dest: Spec *), into Spec.resources. */
+int spec_parse_resources(ParseCtx *c, json_object *v, void *dest);

@@ -251,7 +251,7 @@ static int parse_resources(ParseCtx *c, json_object *v, void *dest) {
         json_object_object_foreach(v, key, val)
                 if (!streq(key, "devices") && json_sets_something(val))
                         s->has_resources = true;
-        return 0;
+        return spec_parse_resources(c, v, s);
 }
 
 int spec_parse_linux(ParseCtx *c, json_object *v, void *dest) {
@@ -268,6 +268,8 @@ int spec_parse_linux(ParseCtx *c, json_object *v, void *dest) {
                 { "cgroupsPath", parse_string_opt, offsetof(Spec, cgroups_path), false },
                 { "mountLabel", parse_string_opt, offsetof(Spec, mount_label), false },
                 { "resources", parse_resources, 0, false },
+                { "personality", spec_parse_personality, 0, false },
+                { "timeOffsets", spec_parse_time_offsets, 0, false },
         };
 
         return parse_fields(c, v, fields, ELEMENTSOF(fields), dest);

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "caps.h"
+#include "resources.h"
 #include "spec-internal.h"
 #include "spec.h"
 #include "util.h"
@@ -465,7 +466,7 @@ static int parse_oom_score_adj(ParseCtx *c, json_object *v, void *dest) {
         return 0;
 }
 
-static int parse_process(ParseCtx *c, json_object *v, void *dest) {
+static int parse_process_fields(ParseCtx *c, json_object *v, void *dest) {
         static const FieldParser fields[] = {
                 { "terminal", parse_bool, offsetof(ProcessSpec, terminal), false },
                 { "consoleSize", parse_console_size, 0, false },
@@ -479,11 +480,19 @@ static int parse_process(ParseCtx *c, json_object *v, void *dest) {
                 { "oomScoreAdj", parse_oom_score_adj, 0, false },
                 { "apparmorProfile", parse_string_opt, offsetof(ProcessSpec, apparmor_profile), false },
                 { "selinuxLabel", parse_string_opt, offsetof(ProcessSpec, selinux_label), false },
+                { "ioPriority", spec_parse_io_priority, 0, false },
+                { "scheduler", spec_parse_scheduler, 0, false },
+                { "execCPUAffinity", spec_parse_exec_cpu_affinity, 0, false },
         };
+
+        return parse_fields(c, v, fields, ELEMENTSOF(fields), dest);
+}
+
+static int parse_process(ParseCtx *c, json_object *v, void *dest) {
         Spec *s = dest;
 
         s->has_process = true;
-        return parse_fields(c, v, fields, ELEMENTSOF(fields), &s->process);
+        return parse_process_fields(c, v, &s->process);
 }
 
 /* ---- top level ---- */
@@ -628,14 +637,14 @@ static bool only_whitespace(const char *s, size_t len) {
 }
 
 /* Strict RFC 8259 (no trailing commas, no single quotes) with bounded nesting. */
-static int json_parse(const char *json, size_t len, json_object **ret, char **ret_error) {
+static int json_parse(const char *json, size_t len, const char *what, json_object **ret, char **ret_error) {
         json_tokener *tok;
         json_object *o;
         enum json_tokener_error e;
         size_t end;
 
         if (len > SPEC_MAX_SIZE) {
-                set_error(ret_error, "config.json: too large (%zu bytes, limit %u)", len, SPEC_MAX_SIZE);
+                set_error(ret_error, "%s: too large (%zu bytes, limit %u)", what, len, SPEC_MAX_SIZE);
                 return -EFBIG;
         }
 
@@ -651,21 +660,21 @@ static int json_parse(const char *json, size_t len, json_object **ret, char **re
         json_tokener_free(tok);
 
         if (e == json_tokener_error_depth) {
-                set_error(ret_error, "config.json: invalid JSON at offset %zu: nesting deeper than %d levels",
-                          end, SPEC_MAX_DEPTH);
+                set_error(ret_error, "%s: invalid JSON at offset %zu: nesting deeper than %d levels",
+                          what, end, SPEC_MAX_DEPTH);
                 return -EINVAL;
         }
         if (e == json_tokener_continue || (e == json_tokener_success && !o)) {
-                set_error(ret_error, "config.json: invalid JSON at offset %zu: unexpected end of data", end);
+                set_error(ret_error, "%s: invalid JSON at offset %zu: unexpected end of data", what, end);
                 return -EINVAL;
         }
         if (e != json_tokener_success) {
-                set_error(ret_error, "config.json: invalid JSON at offset %zu: %s", end, json_tokener_error_desc(e));
+                set_error(ret_error, "%s: invalid JSON at offset %zu: %s", what, end, json_tokener_error_desc(e));
                 return -EINVAL;
         }
         if (!only_whitespace(json + end, len - end)) {
                 json_object_put(o);
-                set_error(ret_error, "config.json: invalid JSON at offset %zu: trailing data", end);
+                set_error(ret_error, "%s: invalid JSON at offset %zu: trailing data", what, end);
                 return -EINVAL;
         }
 
@@ -673,32 +682,57 @@ static int json_parse(const char *json, size_t len, json_object **ret, char **re
         return 0;
 }
 
-int spec_parse_string(const char *json, size_t len, Spec **ret, char **ret_error) {
-        _cleanup_spec_free_ Spec *s = NULL;
+int parse_document(const char *json, size_t len, const char *what, const char *root, field_parse_fn fn, void *dest,
+                   char **ret_error) {
         ParseCtx c = {};
         json_object *o = NULL;
         int r;
 
-        r = json_parse(json, len, &o, ret_error);
+        r = json_parse(json, len, what, &o, ret_error);
         if (r < 0)
                 return r;
-
-        s = calloc(1, sizeof(Spec));
-        if (!s) {
-                json_object_put(o);
-                return -ENOMEM;
-        }
-
-        r = parse_fields(&c, o, top_fields, ELEMENTSOF(top_fields), s);
+        if (root)
+                path_push_field(&c, root);
+        r = fn(&c, o, dest);
         json_object_put(o);
         if (r < 0) {
-                if (ret_error)
-                        *ret_error = c.error ? TAKE_PTR(c.error) : strdup("config.json: out of memory");
+                if (ret_error) {
+                        *ret_error = TAKE_PTR(c.error);
+                        if (!*ret_error)
+                                (void) asprintf(ret_error, "%s: out of memory", what);
+                }
                 free(c.error);
-                return r;
         }
+        return r;
+}
 
+static int parse_top(ParseCtx *c, json_object *v, void *dest) {
+        return parse_fields(c, v, top_fields, ELEMENTSOF(top_fields), dest);
+}
+
+int spec_parse_string(const char *json, size_t len, Spec **ret, char **ret_error) {
+        _cleanup_spec_free_ Spec *s = calloc(1, sizeof(Spec));
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        r = parse_document(json, len, "config.json", NULL, parse_top, s, ret_error);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int spec_parse_process_string(const char *json, size_t len, ProcessSpec **ret, char **ret_error) {
+        _cleanup_process_spec_free_ ProcessSpec *p = calloc(1, sizeof(ProcessSpec));
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        r = parse_document(json, len, "process", "process", parse_process_fields, p, ret_error);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(p);
         return 0;
 }
 
@@ -736,6 +770,16 @@ static void process_spec_done(ProcessSpec *p) {
         free(p->rlimits);
         free(p->apparmor_profile);
         free(p->selinux_label);
+        free(p->exec_cpu_affinity_initial);
+        free(p->exec_cpu_affinity_final);
+}
+
+ProcessSpec *process_spec_free(ProcessSpec *p) {
+        if (p) {
+                process_spec_done(p);
+                free(p);
+        }
+        return NULL;
 }
 
 static void key_values_free(KeyValue *kv, size_t n) {
@@ -788,6 +832,7 @@ Spec *spec_free(Spec *s) {
         for (size_t i = 0; i < s->n_devices; i++)
                 free(s->devices[i].path);
         free(s->devices);
+        resources_spec_free(s->resources);
         strv_free(s->masked_paths);
         strv_free(s->readonly_paths);
         free(s->rootfs_propagation);

@@ -313,6 +313,10 @@ static int state_to_object(const ContainerState *s, struct json_object **ret) {
                 if (r < 0)
                         return r;
         }
+        if (s->cgroup_top && (r = json_add(o, "cgroupTop", json_object_new_string(s->cgroup_top))) < 0)
+                return r;
+        if (s->cgroup_none && (r = json_add(o, "cgroupNone", json_object_new_string(s->cgroup_none))) < 0)
+                return r;
         *ret = TAKE_PTR(o);
         return 0;
 }
@@ -432,6 +436,8 @@ static int state_from_object(struct json_object *o, ContainerState *s) {
             (r = get_annotations(o, s)) < 0 ||
             (r = get_bool(o, "rootless", &s->rootless)) < 0 ||
             (r = get_string(o, "cgroupPath", false, &s->cgroup_path)) < 0 ||
+            (r = get_string(o, "cgroupTop", false, &s->cgroup_top)) < 0 ||
+            (r = get_string(o, "cgroupNone", false, &s->cgroup_none)) < 0 ||
             (r = get_string(o, "configPath", false, &s->config_path)) < 0 ||
             (r = get_bool(o, "stopped", &s->stopped_marker)) < 0 ||
             (r = get_int(o, "exitStatus", false, INT_MIN, INT_MAX, &status)) < 0)
@@ -509,12 +515,27 @@ ContainerState *state_free(ContainerState *s) {
         }
         free(s->annotations);
         free(s->cgroup_path);
+        free(s->cgroup_top);
+        free(s->cgroup_none);
         free(s->config_path);
         free(s);
         return NULL;
 }
 
 /* ---- status ------------------------------------------------------------------------------ */
+
+/* `pause` freezes the cgroup; cgroup.events says whether it is (a plain read: state.c stays
+ * independent of the cgroup code). */
+static bool state_cgroup_frozen(const ContainerState *s) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+
+        if (!s->cgroup_path)
+                return false;
+        path = strjoin_path(s->cgroup_path, "cgroup.events");
+        if (!path || read_file_at(AT_FDCWD, path, 4096, &text, NULL) < 0)
+                return false;
+        return strstr(text, "frozen 1") != NULL;
+}
 
 enum container_status state_status(int dir_fd, const ContainerState *s) {
         if (!s || s->pid <= 0)
@@ -524,7 +545,7 @@ enum container_status state_status(int dir_fd, const ContainerState *s) {
         /* The init process blocks on exec.fifo until `start` opens it and start removes it. */
         if (faccessat(dir_fd, STATE_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
                 return STATUS_CREATED;
-        return STATUS_RUNNING;
+        return state_cgroup_frozen(s) ? STATUS_PAUSED : STATUS_RUNNING;
 }
 
 /* ---- OCI state --------------------------------------------------------------------------- */
@@ -541,6 +562,18 @@ int state_owner_name(uid_t uid, char **ret) {
                 return -ENOMEM;
         *ret = p;
         return 0;
+}
+
+static int state_cgroup_to_json(const ContainerState *s, struct json_object *o) {
+        _cleanup_free_ char *none = NULL;
+
+        if (s->cgroup_path)
+                return json_add(o, "cgroup", json_object_new_string(s->cgroup_path));
+        if (!s->cgroup_none)
+                return 0;
+        if (asprintf(&none, "none (%s)", s->cgroup_none) < 0)
+                return -ENOMEM;
+        return json_add(o, "cgroup", json_object_new_string(none));
 }
 
 int state_to_json(const ContainerState *s, enum container_status status, char **ret_json) {
@@ -564,6 +597,10 @@ int state_to_json(const ContainerState *s, enum container_status status, char **
             (r = json_add(o, "rootfs", json_string_or_empty(s->rootfs))) < 0 ||
             (r = json_add(o, "created", json_string_or_empty(s->created))) < 0 ||
             (r = json_add(o, "owner", json_object_new_string(owner))) < 0)
+                return r;
+        /* Not in the OCI state, but asked for by users: where the limits live, or why there are none. */
+        r = state_cgroup_to_json(s, o);
+        if (r < 0)
                 return r;
         /* Like runc: annotations are omitted when there are none. */
         if (s->n_annotations > 0) {

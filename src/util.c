@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <time.h>
 
 #include "util.h"
@@ -333,6 +335,22 @@ bool proc_alive(pid_t pid, uint64_t start_time) {
         if (pid <= 0 || proc_stat_read(pid, &state, &t) < 0 || t != start_time)
                 return false;
         return state != 'Z' && state != 'X' && state != 'x';
+}
+
+int proc_open_verified(int *ret_fd) {
+        _cleanup_close_ int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct statfs sfs;
+        struct stat st;
+
+        if (fd < 0)
+                return -errno;
+        if (fstatfs(fd, &sfs) < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        /* the root of a procfs instance has inode 1 (PROC_ROOT_INO) */
+        if (sfs.f_type != PROC_SUPER_MAGIC || st.st_ino != 1)
+                return -EXDEV;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
 }
 
 int format_rfc3339(char *buf, size_t size) {

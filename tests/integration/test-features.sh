@@ -65,9 +65,15 @@ has '(.linux.seccomp.supportedFlags - .linux.seccomp.knownFlags) == []' "support
 # SECCOMP_FILTER_FLAG_LOG is in every kernel since 4.14
 has '.linux.seccomp.supportedFlags | index("SECCOMP_FILTER_FLAG_LOG") != null' "this kernel supports SECCOMP_FILTER_FLAG_LOG"
 
-has '.linux.cgroup == {"v1":false,"v2":false,"systemd":false,"systemdUser":false,"rdma":false}' \
-        "cgroup: no manager is claimed (v2 false)"
-has '.linux.apparmor.enabled == false and .linux.selinux.enabled == false' "apparmor and selinux are not claimed"
+has '.linux.cgroup == {"v1":false,"v2":true,"systemd":false,"systemdUser":false,"rdma":true}' \
+        "cgroup: v2 (delegated subtree) and rdma, no v1 or systemd manager"
+# apparmor: the kernel module says so; selinux: selinuxfs mounted read-write (as go-selinux checks)
+aa=false
+grep -q '^Y' /sys/module/apparmor/parameters/enabled 2>/dev/null && aa=true
+se=false
+grep -q ' /sys/fs/selinux selinuxfs rw' /proc/self/mounts 2>/dev/null && se=true
+has ".linux.apparmor.enabled == $aa" "apparmor enabled matches the host ($aa)"
+has ".linux.selinux.enabled == $se" "selinux enabled matches the host ($se)"
 has '.linux.mountExtensions.idmap.enabled == false' "idmap mounts are not claimed"
 has '.annotations["io.github.urun.version"] | test("^[0-9]+\\.[0-9]+")' "annotations carry the urun version"
 has '.annotations["io.github.urun.libseccomp.version"] | test("^[0-9]+\\.[0-9]+\\.[0-9]+$")' \
