@@ -11,6 +11,7 @@
 enum {
         ROOT_CREATE_DIR = 1 << 0,  /* create missing components (0755) including the last one */
         ROOT_CREATE_FILE = 1 << 1, /* create missing parents as directories, the last as a 0644 file */
+        ROOT_NO_SYMLINKS = 1 << 2, /* -ELOOP when any component is a symlink (/proc, /sys targets) */
 };
 
 /* Open path (relative to root_fd's directory, leading '/' allowed) as O_PATH without ever leaving

@@ -245,6 +245,32 @@ static int target_open(MountCtx *c, bool file) {
         return 0;
 }
 
+static bool destination_is(const MountCtx *c, const char *path) {
+        _cleanup_free_ char *norm = path_normalize(c->m->destination);
+
+        return norm && streq(norm, path);
+}
+
+/* proc and sysfs go on real directories of the rootfs: a symlink there (/proc -> /tmp/fake) would
+ * put the kernel's view somewhere the container chose, and leave /proc to the image (runc's
+ * CVE-2019-19921 class). Missing ones are created. */
+static int target_open_real_dir(MountCtx *c) {
+        struct stat st;
+        int r = root_resolve(c->t.root_fd, c->m->destination, ROOT_CREATE_DIR | ROOT_NO_SYMLINKS, &c->t.fd);
+
+        if (r == -ELOOP)
+                return log_errno(LOG_ERR, r, MNT_FMT "'%s' must be a real directory in the rootfs, not a symlink",
+                                 MNT_ARGS(c), c->m->destination);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, MNT_FMT "cannot create the mount point: %m", MNT_ARGS(c));
+        if (fstat(c->t.fd, &st) < 0)
+                return log_errno(LOG_ERR, -errno, MNT_FMT "fstat: %m", MNT_ARGS(c));
+        if (!S_ISDIR(st.st_mode))
+                return log_errno(LOG_ERR, -ENOTDIR, MNT_FMT "'%s' must be a real directory in the rootfs",
+                                 MNT_ARGS(c), c->m->destination);
+        return 0;
+}
+
 /* A mount on a procfs file would let the container hide what the kernel reports (CVE-2019-16884):
  * decided on the resolved target, so a symlink into /proc cannot sneak past the lexical check. */
 static int check_proc_target(MountCtx *c) {
@@ -467,9 +493,15 @@ static int mount_other(MountCtx *c) {
 static int mount_dispatch(MountCtx *c, enum mount_kind kind) {
         int r;
 
-        if (kind == KIND_BIND)
+        if (kind == KIND_BIND) {
+                /* rootless configs bind the host's /sys: the same rule for its destination */
+                r = destination_is(c, "/proc") || destination_is(c, "/sys") ? target_open_real_dir(c) : 0;
+                if (r < 0)
+                        return r;
+                mount_target_done(&c->t);
                 return mount_bind(c);
-        r = target_open(c, false);
+        }
+        r = kind == KIND_PROC || kind == KIND_SYSFS ? target_open_real_dir(c) : target_open(c, false);
         if (r < 0)
                 return r;
         if (kind != KIND_PROC) {

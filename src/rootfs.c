@@ -30,10 +30,10 @@ static bool openat2_disabled(void) {
 }
 
 /* -ENOSYS/-EPERM (seccomp) tell the caller to use the component walk. */
-static int resolve_openat2(int root_fd, const char *path, int *ret_fd) {
+static int resolve_openat2(int root_fd, const char *path, unsigned flags, int *ret_fd) {
         struct open_how how = {
                 .flags = O_PATH | O_CLOEXEC,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (flags & ROOT_NO_SYMLINKS ? RESOLVE_NO_SYMLINKS : 0),
         };
 
         if (openat2_disabled())
@@ -88,7 +88,7 @@ static void fd_stack_pop_to(FdStack *s, size_t n) {
 static int walk_open_component(int parent, const char *name, bool last, unsigned flags) {
         int fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 
-        if (fd >= 0 || errno != ENOENT || flags == 0)
+        if (fd >= 0 || errno != ENOENT || !(flags & (ROOT_CREATE_DIR | ROOT_CREATE_FILE)))
                 return fd >= 0 ? fd : -errno;
         if (last && (flags & ROOT_CREATE_FILE)) {
                 int cfd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -168,7 +168,8 @@ static int resolve_walk(int root_fd, const char *path, unsigned flags, int *ret_
                         return r;
                 }
                 if (S_ISLNK(st.st_mode)) {
-                        r = ++links > LINK_BUDGET ? -ELOOP : walk_splice_link(fd, todo + pos, &todo);
+                        r = ++links > LINK_BUDGET || (flags & ROOT_NO_SYMLINKS) ? -ELOOP
+                                                                                : walk_splice_link(fd, todo + pos, &todo);
                         safe_close(fd);
                         if (r < 0)
                                 return r;
@@ -190,10 +191,11 @@ static int resolve_walk(int root_fd, const char *path, unsigned flags, int *ret_
 }
 
 int root_resolve(int root_fd, const char *path, unsigned flags, int *ret_fd) {
-        int r = resolve_openat2(root_fd, path, ret_fd);
+        int r = resolve_openat2(root_fd, path, flags, ret_fd);
+        bool create = flags & (ROOT_CREATE_DIR | ROOT_CREATE_FILE);
 
         /* Creation (and a dangling symlink's target) needs the walk, which is just as safe. */
-        if (r == 0 || !(r == -ENOSYS || r == -EPERM || (r == -ENOENT && flags != 0)))
+        if (r == 0 || !(r == -ENOSYS || r == -EPERM || (r == -ENOENT && create)))
                 return r;
         return resolve_walk(root_fd, path, flags, ret_fd);
 }

@@ -481,4 +481,39 @@ memfd) like "$T/err" 're-executing from a sealed copy' \
 none) unlike "$T/err" 're-executing' "exe: an unwritable binary is run as it is (no copy, no re-exec)" ;;
 esac
 
+# --- 12. /proc and /sys are real directories; cwd and args[0] cannot reach the runtime's fds --------
+
+P=$T/p
+make_bundle "$P"
+cfg "$P" '.root.readonly = false'
+mkdir -p "$P/rootfs/fake"
+for d in proc sys; do
+        rm -rf "${P:?}/rootfs/$d"
+        ln -s /fake "$P/rootfs/$d"
+        new_id
+        expect_fail "/$d as a symlink in the rootfs: refused" urun run --bundle "$P" "$ID"
+        like "$T/err" "'/$d' must be a real directory in the rootfs" "  the error says /$d must be a real directory"
+        left_nothing "$ID" "$P" "  nothing is left behind"
+        rm -f "$P/rootfs/$d"
+        mkdir -p "$P/rootfs/$d"
+done
+
+# A symlink planted in the image must not lead the init out of the container through an fd the
+# runtime held during setup (CVE-2024-21626): as cwd, or as the program itself.
+leaked=
+for fd in 3 4 5 6 7 8 9 10 11 12; do
+        ln -sfn "/proc/self/fd/$fd" "$P/rootfs/tmp/leak"
+        cfg "$P" '.process.cwd = "/tmp/leak"'
+        set_args "$P" /payload cwd
+        new_id
+        run urun run --bundle "$P" "$ID"
+        [ "$RC" = 0 ] && leaked="$leaked cwd:$fd:$(cat "$T/out")"
+        cfg "$P" '.process.cwd = "/"'
+        set_args "$P" "/proc/self/fd/$fd"
+        new_id
+        run urun run --bundle "$P" "$ID"
+        [ "$RC" = 0 ] && leaked="$leaked exe:$fd:$(cat "$T/out")"
+done
+is "$leaked" "" "process.cwd or args[0] naming /proc/self/fd/N never reaches an fd of the runtime"
+
 done_testing
