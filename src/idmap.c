@@ -510,6 +510,31 @@ static int write_maps_helpers(pid_t pid, const IdMap *uid, size_t n_uid, const I
         return r < 0 ? r : k;
 }
 
+/* Whether every host range of m lies inside the ids our own user namespace maps (the "inside"
+ * column of /proc/self/{uid,gid}_map): those are the ids a privileged writer here may hand out. */
+static bool ranges_mapped_here(const IdMap *m, size_t n, const char *self_map) {
+        _cleanup_free_ char *text = NULL;
+
+        if (read_file_at(AT_FDCWD, self_map, 64 * 1024, &text, NULL) < 0)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                uint64_t lo = m[i].host_id, hi = lo + m[i].size;
+                bool inside = false;
+
+                for (const char *l = text; l && *l && !inside;) {
+                        unsigned long long in, out, count;
+
+                        if (sscanf(l, "%llu %llu %llu", &in, &out, &count) == 3)
+                                inside = lo >= in && hi <= in + count;
+                        l = strchr(l, '\n');
+                        l = l ? l + 1 : NULL;
+                }
+                if (!inside)
+                        return false;
+        }
+        return true;
+}
+
 int idmap_write_maps(pid_t pid, const IdMap *uid, size_t n_uid, const IdMap *gid, size_t n_gid) {
         if (n_uid == 0)
                 return log_errno(LOG_ERR, -EINVAL, "uidMappings: a new user namespace needs a mapping");
@@ -520,10 +545,17 @@ int idmap_write_maps(pid_t pid, const IdMap *uid, size_t n_uid, const IdMap *gid
         if (geteuid() == 0 && !idmap_in_nested_userns())
                 return write_maps_direct(pid, uid, n_uid, gid, n_gid, false);
 
-        /* 2. One id of our own on each side: the kernel lets us write it ourselves. */
+        /* 2. Root of a user namespace we run in (rootless Podman: uid 0 with all capabilities in its
+         * namespace, keep-id maps): any ids mapped here may be written directly, as runc and crun
+         * do; newuidmap could not help (its setuid owner is not mapped, root has no subuids). */
+        if (geteuid() == 0 && ranges_mapped_here(uid, n_uid, "/proc/self/uid_map") &&
+            ranges_mapped_here(gid, n_gid, "/proc/self/gid_map"))
+                return write_maps_direct(pid, uid, n_uid, gid, n_gid, false);
+
+        /* 3. One id of our own on each side: the kernel lets us write it ourselves. */
         if (idmap_is_single_self(uid, n_uid, geteuid()) && idmap_is_single_self(gid, n_gid, getegid()))
                 return write_maps_direct(pid, uid, n_uid, gid, n_gid, true);
 
-        /* 3. Anything else needs the setuid helpers (they accept our own id as well). */
+        /* 4. Anything else needs the setuid helpers (they accept our own id as well). */
         return write_maps_helpers(pid, uid, n_uid, gid, n_gid);
 }
