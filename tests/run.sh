@@ -248,6 +248,38 @@ mode_available() {
         esac
 }
 
+# --- end-to-end client tests ---------------------------------------------------------------------
+# tests/e2e/test-*.sh: real clients (rootless Podman through conmon, containerd's runc shim)
+# driving this urun. Only as root (they create the user urune2e and start containerd); a script
+# whose client is not installed reports one skip with the reason. TESTS selects them by name like
+# the integration scripts; E2E=0 leaves them out.
+run_e2e_tests() {
+        local script name log rc t0 t want
+        [ "${E2E:-1}" != 0 ] || return 0
+        if [ "$(id -u)" != 0 ]; then
+                echo "# e2e: skipped (the client tests run as root only)"
+                return 0
+        fi
+        for script in "$SRCDIR"/tests/e2e/test-*.sh; do
+                [ -e "$script" ] || continue
+                name=$(basename "$script" .sh)
+                if [ -n "${TESTS:-}" ]; then
+                        want=0
+                        for t in $TESTS; do [ "$name" = "${t%.sh}" ] && want=1; done
+                        [ "$want" = 1 ] || continue
+                fi
+                log=$TMPBASE/e2e-$name.log
+                rc=0
+                t0=$SECONDS
+                (cd "$TMPBASE" && env -i HOME=/root PATH="$SYS_PATH" LC_ALL=C TMPDIR=/tmp \
+                        URUN="$BUILDDIR/urun" PTYDRIVE="$BUILDDIR/tests/payload/ptydrive" \
+                        ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} ${UBSAN_OPTIONS:+UBSAN_OPTIONS="$UBSAN_OPTIONS"} \
+                        timeout -k 10 "$TEST_TIMEOUT" bash "$script") >"$log" 2>&1 </dev/null || rc=$?
+                report_tap "e2e: $name" "$log" "$rc"
+                echo "e2e: $name: took $((SECONDS - t0))s"
+        done
+}
+
 run_integration_tests() {
         local mode script want
         if [ ! -x "$BUILDDIR/urun" ] || [ ! -x "$BUILDDIR/tests/payload/payload" ]; then
@@ -290,6 +322,7 @@ run_integration_tests() {
 
 [ -n "${SKIP_UNIT:-}" ] || run_unit_tests
 run_integration_tests
+run_e2e_tests
 
 if [ "${#failures[@]}" -gt 0 ]; then
         echo
