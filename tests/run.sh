@@ -230,7 +230,14 @@ run_script() {
         fi
         report_tap "$prefix" "$log" "$rc"
         echo "$prefix: took $((SECONDS - t0))s"
+        keep_log_if_failed "$log"
         check_leftovers "$prefix" "$mode" "$mdir"
+}
+
+# The whole output of a script that failed, for after the run: BUILDDIR/test-logs/.
+keep_log_if_failed() {
+        [ -s "$1.fail" ] || return 0
+        mkdir -p "$BUILDDIR/test-logs" && cp "$1" "$BUILDDIR/test-logs/"
 }
 
 mode_available() {
