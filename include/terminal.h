@@ -28,3 +28,9 @@ int terminal_copy_winsize(int fd, int master);
 /* Receive one fd sent by terminal_send_master (one packet on SOCK_SEQPACKET). Silent; -EPIPE on
  * EOF, -EBADMSG unless exactly one fd came, -ENOTTY when it is not a pty master. O_CLOEXEC. */
 int terminal_recv_master(int sock, int *ret_fd);
+
+/* In the container process: give the master away, keeping none. With a console socket (*console_fd
+ * >= 0) over it, which is then closed (console_path names it in errors); otherwise to the runtime
+ * over the sync socket (SYNC_TERMINAL, then the fd), which proxies it. Returns 0 for the socket,
+ * 1 for the runtime; logs, except -EPIPE (the runtime is gone and says so itself). */
+int terminal_hand_over(int master, int *console_fd, const char *console_path, int sync_fd);

@@ -445,21 +445,13 @@ static int child_terminal(Exec *e) {
         r = terminal_setup_child(p->console_height, p->console_width, p->uid, (gid_t) -1, &master);
         if (r < 0)
                 return r;
-        if (e->console_fd >= 0) {
-                r = terminal_send_master(e->console_fd, master);
-                e->console_fd = safe_close(e->console_fd);
-                if (r < 0)
-                        return log_errno(LOG_ERR, r, "--console-socket '%s': sending the pty: %m", e->o->console_socket);
-                return 0;
-        }
-        r = sync_send(e->child_sync_fd, SYNC_TERMINAL, 0, NULL);
-        if (r >= 0)
-                r = terminal_send_master(e->child_sync_fd, master);
-        /* the runtime gives the pty its own terminal's size before the program can look at it */
-        if (r >= 0)
-                r = sync_expect(e->child_sync_fd, SYNC_START, NULL);
+        r = terminal_hand_over(master, &e->console_fd, e->o->console_socket, e->child_sync_fd);
+        if (r <= 0)
+                return r;
+        /* to the runtime: it gives the pty its own terminal's size before the program can look */
+        r = sync_expect(e->child_sync_fd, SYNC_START, NULL);
         if (r < 0)
-                return r == -EPIPE ? r : log_errno(LOG_ERR, r, "process.terminal: handing the pty to urun: %m");
+                return r == -EPIPE ? r : log_errno(LOG_ERR, r, "process.terminal: waiting for urun: %m");
         return 0;
 }
 

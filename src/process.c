@@ -119,21 +119,8 @@ static int console_setup(Container *c) {
         r = console_bind(STDIN_FILENO); /* fd 0 is the peer now */
         if (r < 0)
                 return log_errno(LOG_ERR, r, "process.terminal: bind-mounting the pty on /dev/console: %m");
-        if (c->console_socket_fd >= 0) {
-                r = terminal_send_master(c->console_socket_fd, master);
-                c->console_socket_fd = safe_close(c->console_socket_fd);
-                if (r < 0)
-                        return log_errno(LOG_ERR, r, "--console-socket '%s': sending the pty: %m",
-                                         c->o->console_socket);
-                return 0;
-        }
-        r = sync_send(c->child_sync_fd, SYNC_TERMINAL, 0, NULL);
-        if (r >= 0)
-                r = terminal_send_master(c->child_sync_fd, master);
-        if (r < 0)
-                return r == -EPIPE ? r
-                                   : log_errno(LOG_ERR, r, "process.terminal: handing the pty to urun: %m");
-        return 0;
+        r = terminal_hand_over(master, &c->console_socket_fd, c->o->console_socket, c->child_sync_fd);
+        return r < 0 ? r : 0;
 }
 
 static int rootfs_setup(Container *c) {

@@ -14,6 +14,7 @@
 #include <termios.h>
 
 #include "log.h"
+#include "sync.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -205,4 +206,22 @@ int terminal_recv_master(int sock, int *ret_fd) {
         }
         *ret_fd = fd;
         return 0;
+}
+
+int terminal_hand_over(int master, int *console_fd, const char *console_path, int sync_fd) {
+        int r;
+
+        if (*console_fd >= 0) {
+                r = terminal_send_master(*console_fd, master);
+                *console_fd = safe_close(*console_fd);
+                if (r < 0)
+                        return log_errno(LOG_ERR, r, "--console-socket '%s': sending the pty: %m", console_path);
+                return 0;
+        }
+        r = sync_send(sync_fd, SYNC_TERMINAL, 0, NULL);
+        if (r >= 0)
+                r = terminal_send_master(sync_fd, master);
+        if (r < 0)
+                return r == -EPIPE ? r : log_errno(LOG_ERR, r, "process.terminal: handing the pty to urun: %m");
+        return 1;
 }
