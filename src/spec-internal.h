@@ -45,6 +45,7 @@ int parse_bool(ParseCtx *c, json_object *v, void *dest);          /* bool * */
 int parse_u32(ParseCtx *c, json_object *v, void *dest);           /* uint32_t * */
 int parse_u64(ParseCtx *c, json_object *v, void *dest);           /* uint64_t * */
 int parse_i64(ParseCtx *c, json_object *v, void *dest);           /* int64_t * */
+int parse_int_range(ParseCtx *c, json_object *v, int min, int max, int *dest);
 int parse_strv(ParseCtx *c, json_object *v, void *dest);          /* char *** */
 int parse_idmaps(ParseCtx *c, json_object *v, IdMap **dest, size_t *dest_n);
 int parse_string_map(ParseCtx *c, json_object *v, KeyValue **dest, size_t *dest_n);

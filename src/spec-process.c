@@ -36,18 +36,6 @@ static const NameValue *lookup(const NameValue *t, size_t n, const char *name) {
         return NULL;
 }
 
-static int parse_i32_range(ParseCtx *c, json_object *v, int32_t min, int32_t max, int32_t *dest) {
-        int64_t i;
-
-        if (!json_object_is_type(v, json_type_int))
-                return parse_error(c, "expected an integer");
-        i = json_object_get_int64(v); /* saturates: out of range either way */
-        if (i < min || i > max)
-                return parse_error(c, "%" PRIi64 " out of range %" PRIi32 "..%" PRIi32, i, min, max);
-        *dest = (int32_t) i;
-        return 0;
-}
-
 /* ---- process.ioPriority ---- */
 
 static const NameValue ioprio_classes[] = {
@@ -73,14 +61,7 @@ static int parse_ioprio_class(ParseCtx *c, json_object *v, void *dest) {
 }
 
 static int parse_ioprio_level(ParseCtx *c, json_object *v, void *dest) {
-        int32_t level = 0;
-        int r;
-
-        r = parse_i32_range(c, v, 0, 7, &level);
-        if (r < 0)
-                return r;
-        *(int *) dest = level;
-        return 0;
+        return parse_int_range(c, v, 0, 7, dest);
 }
 
 int spec_parse_io_priority(ParseCtx *c, json_object *v, void *dest) {
@@ -132,11 +113,11 @@ static int parse_sched_policy(ParseCtx *c, json_object *v, void *dest) {
 }
 
 static int parse_nice(ParseCtx *c, json_object *v, void *dest) {
-        return parse_i32_range(c, v, -20, 19, dest);
+        return parse_int_range(c, v, -20, 19, dest);
 }
 
 static int parse_i32(ParseCtx *c, json_object *v, void *dest) {
-        return parse_i32_range(c, v, INT32_MIN, INT32_MAX, dest);
+        return parse_int_range(c, v, INT32_MIN, INT32_MAX, dest);
 }
 
 static int parse_sched_flags(ParseCtx *c, json_object *v, void *dest) {

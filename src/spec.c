@@ -223,7 +223,7 @@ int parse_i64(ParseCtx *c, json_object *v, void *dest) {
         return 0;
 }
 
-static int parse_int_range(ParseCtx *c, json_object *v, int min, int max, int *dest) {
+int parse_int_range(ParseCtx *c, json_object *v, int min, int max, int *dest) {
         int64_t i;
 
         if (!json_object_is_type(v, json_type_int))
