@@ -110,23 +110,6 @@ fi
 
 REL=${CG_BASE#/sys/fs/cgroup}
 
-# one_line_with FRAGMENT DESC CMD...: CMD fails with one "urun: " line containing FRAGMENT.
-one_line_with() {
-        local frag=$1 desc=$2
-        shift 2
-        expect_fail "$desc" "$@"
-        grep -qF -- "$frag" "$T/err"
-        result $? "$desc: the message says \"$frag\"" "$T/err"
-}
-
-stdin_urun() {
-        local in=$1
-        shift
-        RC=0
-        timeout -k 5 60 "$URUN" ${URUN_ROOT:+--root "$URUN_ROOT"} "$@" <"$in" >"$T/out" 2>"$T/err" || RC=$?
-        cat "$T/out" "$T/err" >"$T/all"
-}
-
 cgroup_of() {
         sed -n 's/^0:://p' "/proc/$1/cgroup" 2>/dev/null
 }

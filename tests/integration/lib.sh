@@ -233,6 +233,39 @@ wait_bg() {
         return "$rc"
 }
 
+# one_line_with FRAGMENT DESC CMD...: CMD fails with one "urun: " line containing FRAGMENT.
+one_line_with() {
+        local frag=$1 desc=$2
+        shift 2
+        expect_fail "$desc" "$@"
+        grep -qF -- "$frag" "$T/err"
+        result $? "$desc: the message says \"$frag\"" "$T/err"
+}
+
+# stdin_urun FILE ARGS...: urun with FILE on stdin (run() reads /dev/null); like run otherwise.
+stdin_urun() {
+        local in=$1
+        shift
+        RC=0
+        timeout -k 5 60 "$URUN" ${URUN_ROOT:+--root "$URUN_ROOT"} "$@" <"$in" >"$T/out" 2>"$T/err" || RC=$?
+        cat "$T/out" "$T/err" >"$T/all"
+}
+
+# find_tool PATH...: the first executable one. The terminal helpers live next to urun and the
+# payload in the build tree (or staged beside them): RECVTTY and PTYDRIVE, empty when missing.
+find_tool() {
+        local c
+        for c in "$@"; do
+                if [ -x "$c" ]; then
+                        echo "$c"
+                        return 0
+                fi
+        done
+        return 1
+}
+RECVTTY=$(find_tool "${RECVTTY:-}" "$(dirname "$URUN")/helpers/urun-recvtty" "$(dirname "$URUN")/urun-recvtty") || RECVTTY=
+PTYDRIVE=$(find_tool "${PTYDRIVE:-}" "$(dirname "$PAYLOAD")/ptydrive") || PTYDRIVE=
+
 # --- containers and bundles ----------------------------------------------------------------------
 
 _id_counter=0

@@ -13,24 +13,6 @@
 # the subtree; its TAP results are folded into this script's, renumbered.
 . "$(dirname "$0")/lib.sh"
 
-# one_line_with FRAGMENT DESC CMD...: CMD fails with one "urun: " line containing FRAGMENT.
-one_line_with() {
-        local frag=$1 desc=$2
-        shift 2
-        expect_fail "$desc" "$@"
-        grep -qF -- "$frag" "$T/err"
-        result $? "$desc: the message says \"$frag\"" "$T/err"
-}
-
-# stdin_urun FILE ARGS...: urun with FILE on stdin (run() reads /dev/null); like run otherwise.
-stdin_urun() {
-        local in=$1
-        shift
-        RC=0
-        timeout -k 5 60 "$URUN" ${URUN_ROOT:+--root "$URUN_ROOT"} "$@" <"$in" >"$T/out" 2>"$T/err" || RC=$?
-        cat "$T/out" "$T/err" >"$T/all"
-}
-
 # ppid_of PID
 ppid_of() {
         sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f2

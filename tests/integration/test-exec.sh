@@ -222,18 +222,6 @@ else
 fi
 
 # --- --tty ---
-find_tool() {
-        local c
-        for c in "$@"; do
-                if [ -x "$c" ]; then
-                        echo "$c"
-                        return 0
-                fi
-        done
-        return 1
-}
-RECVTTY=$(find_tool "${RECVTTY:-}" "$(dirname "$URUN")/helpers/urun-recvtty" "$(dirname "$URUN")/urun-recvtty") || RECVTTY=
-PTYDRIVE=$(find_tool "${PTYDRIVE:-}" "$(dirname "$PAYLOAD")/ptydrive") || PTYDRIVE=
 
 run urun exec -t "$CID" /payload tty
 tr -d '\r' <"$T/out" >"$T/clean"

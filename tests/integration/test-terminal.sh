@@ -4,20 +4,6 @@
 # (raw mode and its restoration, typed input, window size and SIGWINCH, ^C, exit codes).
 . "$(dirname "$0")/lib.sh"
 
-# The helpers live next to urun and the payload in the build tree (or staged beside them).
-find_tool() {
-        local c
-        for c in "$@"; do
-                if [ -x "$c" ]; then
-                        echo "$c"
-                        return 0
-                fi
-        done
-        return 1
-}
-RECVTTY=$(find_tool "${RECVTTY:-}" "$(dirname "$URUN")/helpers/urun-recvtty" "$(dirname "$URUN")/urun-recvtty") || RECVTTY=
-PTYDRIVE=$(find_tool "${PTYDRIVE:-}" "$(dirname "$PAYLOAD")/ptydrive") || PTYDRIVE=
-
 B=$T/b
 make_bundle "$B" /payload tty
 cfg "$B" '.process.terminal = true | .process.consoleSize = {"height": 37, "width": 101}'
