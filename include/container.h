@@ -58,6 +58,7 @@ typedef struct {
                                       * (and unshares the cgroup namespace afterwards) */
         int console_socket_fd;     /* connected to --console-socket, or -EBADF */
         int pty_master;            /* foreground run with a terminal: the pty we proxy, or -EBADF */
+        int *idmap_fds;            /* per mounts[] entry: a detached idmapped tree, or -EBADF; NULL: none */
         pid_t pid;                 /* container init, as seen by us */
         uint64_t start_time;
         char created[64];

@@ -17,7 +17,7 @@ typedef struct {
         bool bind;                 /* "bind" or "rbind" */
         bool recursive;            /* "rbind" */
         bool tmpcopyup;
-        bool idmap;                /* "idmap"/"ridmap" (not implemented yet; rejected by validation) */
+        bool idmap;                /* "idmap"/"ridmap" (mount-idmap.c tells them apart; "=VALUE" is refused by validation) */
         char *data;                /* unknown words joined with ','; NULL when there are none */
 } MountOptions;
 

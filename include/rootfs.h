@@ -18,6 +18,8 @@ typedef struct {
         const char *cgroup_path; /* the container's cgroup directory (host path), NULL: none */
         bool no_pivot;
         bool rootless;          /* not host root: gid=5 etc. may be unmapped */
+        const int *idmap_fds;   /* per mounts[] entry: its idmapped tree prepared before clone, or < 0;
+                                 * NULL: none (mount-idmap.h) */
 } RootfsOptions;
 
 /* Check mount entries and paths before anything is created (no side effects). */

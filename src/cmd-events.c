@@ -2,7 +2,10 @@
  * line, flushed per line:
  *   {"type":"stats","id":ID,"data":{...}}   every D (default 5s, Go syntax: 1s, 500ms, 1m30s)
  *   {"type":"oom","id":ID}                  when memory.events counts a new OOM kill
- * until the container's init exits (then exit status 0). --stats prints one stats event and
+ *   {"type":"exit","id":ID}                 the container's init exited: the last line
+ * until the container's init exits (then exit status 0). runc has no "exit" event; ours lets a
+ * client tell "the container stopped" from "events was killed" without polling `state`. The
+ * init's exit status is not included: only its parent can read it. --stats prints one stats event and
  * returns. "data" has runc's layout for cgroup v2 (types.Stats in runc: cpu times in ns,
  * memory with v1-style swap = memory + swap, the raw memory.stat, pids, io.stat as blkio, hugetlb),
  * with Go's omitempty rules, so clients that decode runc's output read ours. */
@@ -315,7 +318,8 @@ static int watch(const char *id, const ContainerWatch *w, uint64_t interval) {
                         /* an OOM kill may be why the init died: the killer counts it in memory.events
                          * before it exits itself, so look once more when the cgroup is empty */
                         (void) cgroup_wait_empty(w->cgroup_path, EXIT_SETTLE_MS);
-                        return report_ooms(id, mem, &ooms);
+                        r = report_ooms(id, mem, &ooms);
+                        return r < 0 ? r : print_event("exit", id, NULL, 0);
                 }
                 if (now_ns() < next)
                         continue;
@@ -356,7 +360,7 @@ int cmd_events(const GlobalOptions *g, int argc, char **argv) {
                 case 'h':
                         printf("Usage: urun events [--stats] [--interval D] ID\n"
                                "Print cgroup statistics every D (default 5s) and OOM events as JSON lines until the\n"
-                               "container stops; --stats: one statistics line.\n");
+                               "container stops (an \"exit\" event is the last line); --stats: one statistics line.\n");
                         return 0;
                 default:
                         (void) cmd_bad_option("events", short_opts, argv);

@@ -16,10 +16,12 @@
 #include <sys/wait.h>
 
 #include "caps.h"
+#include "cgroup-owner.h"
 #include "container.h"
 #include "hooks.h"
 #include "idmap.h"
 #include "log.h"
+#include "mount-idmap.h"
 #include "pidfile.h"
 #include "procattrs.h"
 #include "rootfs.h"
@@ -29,6 +31,7 @@
 #include "util.h"
 
 static void container_done(Container *c) {
+        c->idmap_fds = mount_idmap_close(c->idmap_fds, c->spec ? c->spec->n_mounts : 0);
         spec_free(c->spec);
         free(c->bundle);
         free(c->rootfs);
@@ -442,12 +445,37 @@ static int create_cgroup(Container *c) {
         return move_fd(&c->cgroup.fd, c);
 }
 
+/* Cgroup ownership (cgroup-owner.h), done by host root only. A rootless caller's cgroup is its
+ * own already, that is the container root's; handing it to another mapped id would leave the
+ * runtime unable to remove what the container creates below it. */
+static int give_cgroup_to_user(const Container *c) {
+        const ProcessSpec *p = &c->spec->process;
+        uint32_t uid = p->uid, gid = p->gid;
+        int r;
+
+        if (c->rootless || c->cgroup.fd < 0 ||
+            !cgroup_owner_wanted(c->spec, (c->clone_flags & CLONE_NEWCGROUP) != 0))
+                return 0;
+        if (c->userns && c->uid_map &&
+            (idmap_to_host(c->uid_map, c->n_uid_map, p->uid, &uid) < 0 ||
+             idmap_to_host(c->gid_map, c->n_gid_map, p->gid, &gid) < 0))
+                return log_errno(LOG_ERR, -ERANGE, "cgroup ownership: process.user %u:%u is not mapped to the host",
+                                 (unsigned) p->uid, (unsigned) p->gid);
+        r = cgroup_owner_chown(c->cgroup.fd, NULL, uid, gid);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "cgroup ownership: chown of '%s' to %u:%u: %m", c->cgroup.path,
+                                 (unsigned) uid, (unsigned) gid);
+        return 0;
+}
+
 static int container_setup(Container *c) {
         int r;
 
         r = container_plan(c);
         if (r >= 0)
                 r = connect_console_socket(c);
+        if (r >= 0) /* before any state exists: a refusal leaves nothing behind */
+                r = mount_idmap_prepare(c, &c->idmap_fds);
         if (r < 0)
                 return r;
         (void) format_rfc3339(c->created, sizeof c->created);
@@ -455,7 +483,11 @@ static int container_setup(Container *c) {
         if (r >= 0)
                 r = create_cgroup(c);
         if (r >= 0)
+                r = give_cgroup_to_user(c);
+        if (r >= 0)
                 r = spawn_child(c);
+        /* the init holds its copies (attached by now) until execve */
+        c->idmap_fds = mount_idmap_close(c->idmap_fds, c->spec->n_mounts);
         if (r >= 0)
                 r = record_state(c);
         if (r < 0)

@@ -8,8 +8,11 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 
+#include "copyup.h"
 #include "log.h"
+#include "mount-idmap.h"
 #include "mount-options.h"
+#include "overlay.h"
 #include "rootfs-internal.h"
 #include "util.h"
 
@@ -289,25 +292,54 @@ static int check_proc_target(MountCtx *c) {
         return log_errno(LOG_ERR, -EPERM, MNT_FMT "refusing to mount over a procfs path: %m", MNT_ARGS(c));
 }
 
-static int mount_bind(MountCtx *c) {
-        _cleanup_close_ int src_fd = -EBADF;
-        uint64_t clr, attr;
+/* The mount point, a file or a directory like what goes there (fd), and not over a procfs file. */
+static int target_open_like(MountCtx *c, int fd) {
         struct stat st;
         int r;
 
-        src_fd = openat(AT_FDCWD, c->m->source, O_PATH | O_CLOEXEC);
-        if (src_fd < 0)
-                return log_errno(LOG_ERR, -errno, MNT_FMT "bind source '%s': %m", MNT_ARGS(c), c->m->source);
-        if (fstat(src_fd, &st) < 0)
+        if (fstat(fd, &st) < 0)
                 return log_errno(LOG_ERR, -errno, MNT_FMT "bind source '%s': %m", MNT_ARGS(c), c->m->source);
         r = target_open(c, !S_ISDIR(st.st_mode));
         if (r < 0)
                 return r;
-        r = check_proc_target(c);
+        return check_proc_target(c);
+}
+
+/* The parent prepared the idmapped tree before clone (mount-idmap.h): attach it in place of a bind
+ * of the source, then add the options' flags as for any bind. Never a plain bind instead. */
+static int mount_bind_idmapped(MountCtx *c, uint64_t attr, uint64_t clr) {
+        int tree = c->o->idmap_fds ? c->o->idmap_fds[c->i] : -EBADF;
+        int r;
+
+        if (tree < 0)
+                return log_errno(LOG_ERR, -EBADF, MNT_FMT "no idmapped mount was prepared: %m", MNT_ARGS(c));
+        r = target_open_like(c, tree);
         if (r < 0)
                 return r;
+        r = mnt_move_tree(tree, &c->t);
+        if (r >= 0)
+                r = mnt_setattr_fd(c->t.fd, attr, clr, false);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, MNT_FMT "attach the idmapped mount of '%s': %m", MNT_ARGS(c),
+                                 c->m->source);
+        return 0;
+}
+
+static int mount_bind(MountCtx *c) {
+        _cleanup_close_ int src_fd = -EBADF;
+        uint64_t clr, attr;
+        int r;
+
         /* A bind inherits the source's flags; only what is asked for is added (runc semantics). */
         attr = mount_flags_to_attr(c->mo.set_flags, &clr);
+        if (mount_idmap_requested(c->m, &c->mo))
+                return mount_bind_idmapped(c, attr, clr);
+        src_fd = openat(AT_FDCWD, c->m->source, O_PATH | O_CLOEXEC);
+        if (src_fd < 0)
+                return log_errno(LOG_ERR, -errno, MNT_FMT "bind source '%s': %m", MNT_ARGS(c), c->m->source);
+        r = target_open_like(c, src_fd);
+        if (r < 0)
+                return r;
         r = mnt_bind_fd(src_fd, &c->t, c->mo.recursive || !c->mo.bind, attr, clr);
         if (r < 0)
                 return log_errno(LOG_ERR, r, MNT_FMT "bind mount '%s': %m", MNT_ARGS(c), c->m->source);
@@ -350,12 +382,21 @@ out:
         return 0;
 }
 
+static const char *proc_hint(const MountCtx *c) {
+        if (c->o->owns_pidns)
+                return "";
+        if (c->o->spec->namespaces[NS_PID].path)
+                return " (the joined pid namespace belongs to another user namespace: join that one too)";
+        return " (needs a new pid namespace)";
+}
+
+/* Never a bind of the host's /proc: a fresh procfs of the container's pid namespace, or an error. */
 static int mount_proc(MountCtx *c) {
         int r = mnt_fs(&c->t, "proc", "proc", fs_flags(c), c->mo.data);
 
         if (r < 0)
                 return log_errno(LOG_ERR, r, MNT_FMT "mount proc on '%s'%s: %m", MNT_ARGS(c), c->m->destination,
-                                 c->o->owns_pidns ? "" : " (needs a new pid namespace)");
+                                 proc_hint(c));
         return 0;
 }
 
@@ -456,17 +497,18 @@ static const char *host_cgroup_path(const char *type) {
 /* Returns 1 when skipped. */
 static int mount_cgroup(MountCtx *c) {
         int r = mnt_fs(&c->t, c->m->type, c->m->type, fs_flags(c), c->mo.data);
+        bool own;
 
         if (r == 0)
                 return 0;
         log_debug(MNT_FMT "mount %s: %s; binding the host's hierarchy", MNT_ARGS(c), c->m->type, strerror(-r));
         /* as runc: with a cgroup namespace, the container's own cgroup stands in for a fresh mount
          * (EBUSY: the target is the host's cgroup2 mount, bound in with /sys) */
-        r = mount_host_fallback(c,
-                                c->o->owns_cgroupns && c->o->cgroup_path
-                                        ? c->o->cgroup_path
-                                        : host_cgroup_path(c->m->type),
-                                c->mo.set_flags & MS_RDONLY);
+        own = c->o->owns_cgroupns && c->o->cgroup_path;
+        /* read-write only when the config says so and it is the container's own cgroup: never a
+         * writable view of the host's hierarchy */
+        r = mount_host_fallback(c, own ? c->o->cgroup_path : host_cgroup_path(c->m->type),
+                                (c->mo.set_flags & MS_RDONLY) || !own);
         if (r == 0)
                 return 0;
         if (c->o->rootless) {
@@ -477,17 +519,49 @@ static int mount_cgroup(MountCtx *c) {
         return log_errno(LOG_ERR, r, MNT_FMT "mount %s on '%s': %m", MNT_ARGS(c), c->m->type, c->m->destination);
 }
 
+/* tmpcopyup: the directory the tmpfs covers is opened first (mount(2) does not change what an fd
+ * names), and the tmpfs is filled from it while still writable; "ro" is applied afterwards. */
+/* tmpcopyup: what the image had under the target (covered_fd, opened before the mount) is copied
+ * into the new tmpfs, which was mounted writable and gets its "ro" only afterwards. */
+static int copy_up(MountCtx *c, int covered_fd, bool read_only) {
+        CopyupError err;
+        int r = copyup_tree(covered_fd, c->t.fd, c->m->destination, c->mo.data, &err);
+
+        if (r < 0)
+                return log_errno(LOG_ERR, r, MNT_FMT "tmpcopyup '%s': %s: %m", MNT_ARGS(c), err.path, err.step);
+        if (read_only) {
+                r = mnt_setattr_fd(c->t.fd, MOUNT_ATTR_RDONLY, 0, false);
+                if (r < 0)
+                        return log_errno(LOG_ERR, r, MNT_FMT "tmpcopyup: make the tmpfs read-only: %m", MNT_ARGS(c));
+        }
+        return 0;
+}
+
 static int mount_other(MountCtx *c) {
         const char *source = c->m->source ? c->m->source : c->m->type;
+        unsigned long flags = fs_flags(c);
+        _cleanup_close_ int covered_fd = -EBADF;
+        _cleanup_free_ char *ovl_data = NULL;
         int r;
 
-        if (c->mo.tmpcopyup)
-                log_debug(MNT_FMT "tmpcopyup: copy-up not implemented, mounting an empty tmpfs", MNT_ARGS(c));
-        r = mnt_fs(&c->t, source, c->m->type, fs_flags(c), c->mo.data);
+        if (c->mo.tmpcopyup) {
+                covered_fd = openat(c->t.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (covered_fd < 0)
+                        return log_errno(LOG_ERR, -errno, MNT_FMT "tmpcopyup '%s': open: %m", MNT_ARGS(c),
+                                         c->m->destination);
+                flags &= ~(unsigned long) MS_RDONLY;
+        }
+        /* overlayfs outside the initial user namespace needs user.* xattrs (overlay.c) */
+        if (streq(c->m->type, "overlay")) {
+                r = overlay_mount_data(c->mo.data, &ovl_data);
+                if (r < 0)
+                        return log_errno(LOG_ERR, r, MNT_FMT "%m", MNT_ARGS(c));
+        }
+        r = mnt_fs(&c->t, source, c->m->type, flags, ovl_data ? ovl_data : c->mo.data);
         if (r < 0)
                 return log_errno(LOG_ERR, r, MNT_FMT "mount %s on '%s': %m", MNT_ARGS(c), c->m->type,
                                  c->m->destination);
-        return 0;
+        return covered_fd >= 0 ? copy_up(c, covered_fd, flags != fs_flags(c)) : 0;
 }
 
 static int mount_dispatch(MountCtx *c, enum mount_kind kind) {
@@ -609,14 +683,15 @@ int mount_validate_one(const Spec *spec, size_t i) {
                 return log_errno(LOG_ERR, -ENOMEM, "mounts[%zu]: %m", i);
         if (streq(norm, "/"))
                 return log_errno(LOG_ERR, -EINVAL, "mounts[%zu].destination: cannot mount over the container root", i);
-        if (mo.idmap || m->n_uid_mappings > 0 || m->n_gid_mappings > 0)
-                return log_errno(LOG_ERR, -EOPNOTSUPP, "mounts[%zu].options: idmapped mounts are not supported yet", i);
         if (!m->type && !mo.bind)
                 return log_errno(LOG_ERR, -EINVAL, "mounts[%zu].type: required unless the options contain bind or rbind",
                                  i);
         kind = mount_kind(m, &mo);
         if (kind == KIND_BIND && (!m->source || m->source[0] == '\0'))
                 return log_errno(LOG_ERR, -EINVAL, "mounts[%zu].source: required for a bind mount", i);
+        r = mount_idmap_validate(m, i, &mo, kind == KIND_BIND);
+        if (r < 0)
+                return r;
         if (mo.tmpcopyup && kind != KIND_TMPFS)
                 return log_errno(LOG_ERR, -EINVAL, "mounts[%zu].options: tmpcopyup needs type tmpfs", i);
         return validate_proc_destination(i, m, norm, kind);

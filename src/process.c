@@ -136,6 +136,7 @@ static int rootfs_setup(Container *c) {
                 .cgroup_path = c->cgroup.path,
                 .no_pivot = c->o->no_pivot,
                 .rootless = c->rootless,
+                .idmap_fds = c->idmap_fds,
         };
         int r;
 

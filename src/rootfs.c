@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "mount-options.h"
+#include "overlay.h"
 #include "rootfs-internal.h"
 #include "util.h"
 
@@ -248,6 +249,9 @@ int rootfs_validate(const Spec *spec) {
         r = devices_validate(spec);
         if (r < 0)
                 return r;
+        r = overlay_validate(spec);
+        if (r < 0)
+                return r;
         r = validate_paths(spec->masked_paths, "linux.maskedPaths");
         if (r < 0)
                 return r;
@@ -281,10 +285,14 @@ static int make_root_private(const RootfsOptions *o) {
 }
 
 static int bind_rootfs(const RootfsOptions *o, int *ret_fd) {
-        int fd;
+        int fd, r;
 
+        /* annotations["io.github.urun.rootfs-overlay"]: an overlay (or a read-only bind) instead. */
+        r = overlay_mount_rootfs(o->spec, o->rootfs);
+        if (r < 0)
+                return r;
         /* pivot_root needs a mount point; the fd must name the bind, so open it afterwards. */
-        if (mount(o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+        if (r == 0 && mount(o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return log_errno(LOG_ERR, -errno, "root.path: bind mount '%s' onto itself: %m", o->rootfs);
         fd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -360,6 +368,8 @@ static int clone_null_trees(const Spec *spec) {
 }
 
 static int pivot_into(const RootfsOptions *o, int root_fd) {
+        _cleanup_close_ int old_root = -EBADF;
+
         if (fchdir(root_fd) < 0)
                 return log_errno(LOG_ERR, -errno, "chdir to the rootfs '%s': %m", o->rootfs);
         if (o->no_pivot) {
@@ -371,8 +381,15 @@ static int pivot_into(const RootfsOptions *o, int root_fd) {
         }
         /* pivot_root(".", "."): the old root ends up on top of the new one, then is detached; no
          * directory for it is needed inside the rootfs. */
+        old_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (old_root < 0)
+                return log_errno(LOG_ERR, -errno, "open the old root: %m");
         if (syscall(SYS_pivot_root, ".", ".") < 0)
                 return log_errno(LOG_ERR, -errno, "pivot_root into '%s': %m", o->rootfs);
+        /* "." is still the new root: MS_SLAVE|MS_REC and the detach below must act on the old
+         * root stacked on it, or the container's own shared mounts would become slaves. */
+        if (fchdir(old_root) < 0)
+                return log_errno(LOG_ERR, -errno, "chdir to the old root: %m");
         /* Unmounting must not propagate to the host. */
         if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
                 return log_errno(LOG_ERR, -errno, "make the old root a slave: %m");

@@ -25,7 +25,7 @@ BUILDDIR=${BUILDDIR:-$SRCDIR}
 TEST_MODES=${TEST_MODES:-rootless rootless-noopenat2 root userns}
 # Scripts whose containers resolve paths in their rootfs beyond the defaults (mounts, binds,
 # maskedPaths, devices, cwd, args[0], hooks): the rootless-noopenat2 pass runs these.
-NOOPENAT2_SCRIPTS="test-rootfs test-confinement test-run test-userns test-errors test-hooks"
+NOOPENAT2_SCRIPTS="test-rootfs test-confinement test-run test-userns test-errors test-hooks test-idmap test-mounts test-overlay test-devices test-copyup"
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 TEST_USER=uruntest
 SYS_PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -195,6 +195,14 @@ check_leftovers() {
                 why="$why${why:+; }mounts left: $(echo "$mounts" | tr '\n' ' ')"
                 echo "$mounts" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
         fi
+        # the host's device nodes must not change (a bind-mounted node chowned or chmod'ed from
+        # inside a container changes the host's)
+        local devs
+        devs=$(stat -c '%n %u:%g %a' /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty 2>&1)
+        if [ "$devs" != "$HOST_DEVS" ]; then
+                why="$why${why:+; }host device nodes changed: $(echo "$devs" | tr '\n' ' ')"
+                HOST_DEVS=$devs # blame the first script only
+        fi
         if [ -z "$why" ]; then
                 check_result "$prefix: leftovers" 1 ""
         else
@@ -297,6 +305,7 @@ run_integration_tests() {
                 ensure_test_user || { check_result "integration" 0 "cannot create user $TEST_USER"; return; }
         fi
         stage_binaries
+        HOST_DEVS=$(stat -c '%n %u:%g %a' /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty 2>&1)
         for mode in $TEST_MODES; do
                 if ! mode_available "$mode"; then
                         echo "# mode $mode not available here: skipped"

@@ -232,8 +232,9 @@ wait_until 10 file_has "$LEAF/cgroup.events" '^populated 0'
 result $? "kill --all: the cgroup is empty" "$LEAF/cgroup.procs"
 wait_bg "$EV"
 is "$?" 0 "events exits 0 when the container stops"
-jq -se 'length >= 2 and all(.[]; .type == "stats")' "$T/ev.out" >/dev/null 2>&1
-result $? "events: every line is a stats event" "$T/ev.out"
+jq -se 'length >= 3 and all(.[:-1][]; .type == "stats")' "$T/ev.out" >/dev/null 2>&1
+result $? "events: stats lines until the container stops" "$T/ev.out"
+is "$(tail -n 1 "$T/ev.out")" "{\"type\":\"exit\",\"id\":\"$C\"}" "events: the last line is the exit event"
 run urun ps --format json "$C"
 is "$(cat "$T/out")" "[]" "ps --format json of the stopped container: []"
 expect_rc 0 "delete of the stopped container" urun delete "$C"
@@ -305,6 +306,49 @@ expect_rc 0 "run -d with the config's own /sys and a cgroup2 mount" urun run -d 
 run urun exec "$ID" /bin/cat /sys/fs/cgroup/cgroup.max.descendants
 is "$(cat "$T/out")" 9 "with the config's /sys, the container's /sys/fs/cgroup is its own cgroup"
 expect_rc 0 "delete --force of it" urun delete --force "$ID"
+
+# cgroup ownership (runtime spec): a rw cgroup2 mount with a new cgroup namespace gives the
+# container's cgroup (the directory and the delegatable files) to process.user; ro changes nothing
+# owner_case DESC OPTS_JSON UID GID: run a container as UID:GID with those cgroup mount options;
+# leaves $T/own (ownership of the leaf dir, cgroup.procs, cgroup.max.depth seen from the host) and
+# $T/own-out (the container's `stat` of its /sys/fs/cgroup and the result of mkdir there).
+owner_case() {
+        local b=$T/b-own
+        rm -rf "$b"
+        make_bundle "$b" /bin/sh -c 'stat -c %u:%g /sys/fs/cgroup; mkdir /sys/fs/cgroup/sub 2>/dev/null && echo mkdir-ok || echo mkdir-failed; sleep 600'
+        cgroup_view "$b" own-sysfs
+        cfg "$b" '.mounts |= map(if .destination == "/sys/fs/cgroup" then .options = $o else . end)
+                  | .process.user.uid = $u | .process.user.gid = $g' \
+                --argjson o "$2" --argjson u "$3" --argjson g "$4"
+        [ -n "${OWN_MAPS:-}" ] && cfg "$b" "$OWN_MAPS"
+        new_id
+        urun run -d --bundle "$b" "$ID" >"$T/own-out" 2>"$T/err" </dev/null
+        result $? "$1: run -d" "$T/err"
+        wait_until 10 lines_ge "$T/own-out" 2
+        local leaf=$CG_BASE/urun-$ID
+        stat -c %u:%g "$leaf" "$leaf/cgroup.procs" "$leaf/cgroup.max.depth" 2>&1 | paste -sd' ' - >"$T/own"
+        rmdir "$leaf/sub" 2>/dev/null
+        expect_rc 0 "$1: delete --force" urun delete --force "$ID"
+}
+ME_ID=$(id -u):$(id -g)
+if [ "$(id -u)" = 0 ]; then
+        owner_case "rw cgroup mount, process.user 1000" '["nosuid","noexec","nodev","rw"]' 1000 1000
+        is "$(cat "$T/own")" "1000:1000 1000:1000 0:0" \
+                "rw cgroup mount: the leaf and cgroup.procs are chowned to process.user, other files not"
+        is "$(paste -sd' ' - <"$T/own-out")" "1000:1000 mkdir-ok" "rw cgroup mount: process.user may create a sub-cgroup inside"
+        owner_case "ro cgroup mount, process.user 1000" '["nosuid","noexec","nodev","ro"]' 1000 1000
+        is "$(cat "$T/own")" "0:0 0:0 0:0" "ro cgroup mount: the cgroup keeps its owner"
+        is "$(paste -sd' ' - <"$T/own-out")" "0:0 mkdir-failed" "ro cgroup mount: no sub-cgroup inside"
+else
+        owner_case "rw cgroup mount, rootless" '["nosuid","noexec","nodev","rw"]' 0 0
+        is "$(cat "$T/own")" "$ME_ID $ME_ID $ME_ID" "rw cgroup mount rootless: the cgroup stays the user's"
+        is "$(paste -sd' ' - <"$T/own-out")" "0:0 mkdir-ok" "rw cgroup mount rootless: root of the container may create a sub-cgroup"
+        owner_case "ro cgroup mount, rootless" '["nosuid","noexec","nodev","ro"]' 0 0
+        is "$(paste -sd' ' - <"$T/own-out")" "0:0 mkdir-failed" "ro cgroup mount rootless: no sub-cgroup inside"
+        owner_case "rw cgroup mount rootless, process.user 1000" '["nosuid","noexec","nodev","rw"]' 1000 1000
+        is "$(cat "$T/own")" "$ME_ID $ME_ID $ME_ID" \
+                "rw cgroup mount rootless, process.user 1000: the cgroup stays the user's (urun must be able to remove it)"
+fi
 
 B4=$T/b4
 make_bundle "$B4" /payload exit 0

@@ -205,6 +205,23 @@ fold_tap() {
         result $? "$prefix ran to its end (plan ${plan:-missing}, $n results)" "$file"
 }
 
+# A cgroup mount the kernel refuses (no cgroup namespace of its own) falls back to a bind of the
+# host's hierarchy: read-only even when the config asks for rw, since it is not the container's
+# own cgroup. (As host root a fresh cgroup2 mount succeeds: the config's choice, as with runc.)
+B6=$T/b6
+make_bundle "$B6" /bin/sh -c 'grep " /sys/fs/cgroup " /proc/self/mountinfo | cut -d" " -f6'
+cfg "$B6" '.linux.namespaces |= map(select(.type != "cgroup"))
+           | .mounts += [{"destination": "/sys/fs/cgroup", "type": "cgroup2", "source": "cgroup",
+                          "options": ["nosuid", "noexec", "nodev", "rw"]}]'
+new_id
+if [ "$TEST_MODE" = root ]; then
+        skip "a rw cgroup mount without a cgroup namespace is bound read-only" "host root mounts a fresh cgroup2"
+else
+        run urun run --bundle "$B6" "$ID"
+        [ "$RC" = 0 ] && grep -q '^ro,' "$T/out"
+        result $? "a rw cgroup mount without a cgroup namespace is bound read-only (the host's hierarchy)" "$T/all"
+fi
+
 if [ "$TEST_MODE" != root ] || [ "$(id -u)" != 0 ]; then
         skip "delegated cgroup2 subtree tests" "need root mode: they mount a private cgroup2 and delegate a subtree"
 elif ! command -v unshare >/dev/null || ! unshare -m true 2>/dev/null; then

@@ -31,11 +31,10 @@ for ns in user mount pid ipc uts network cgroup time; do
         has ".linux.namespaces | index(\"$ns\") != null" "namespaces include $ns"
 done
 has '.linux.namespaces | length == 8' "namespaces has exactly the 8 kinds"
-for o in rbind bind nosymfollow rro rprivate ro; do
+for o in rbind bind nosymfollow rro rprivate ro tmpcopyup; do
         has ".mountOptions | index(\"$o\") != null" "mountOptions include $o"
 done
-# parsed but not honoured (idmapped mounts are refused): not advertised
-has '.mountOptions | index("idmap") == null and index("ridmap") == null' "mountOptions leave out idmap"
+has '.mountOptions | index("idmap") != null and index("ridmap") != null' "mountOptions include idmap and ridmap"
 has '.mountOptions | length == (unique | length)' "mountOptions has no duplicates"
 has '.linux.capabilities | index("CAP_SYS_ADMIN") != null and index("CAP_CHOWN") != null' \
         "capabilities include CAP_SYS_ADMIN and CAP_CHOWN"
@@ -74,7 +73,7 @@ se=false
 grep -q ' /sys/fs/selinux selinuxfs rw' /proc/self/mounts 2>/dev/null && se=true
 has ".linux.apparmor.enabled == $aa" "apparmor enabled matches the host ($aa)"
 has ".linux.selinux.enabled == $se" "selinux enabled matches the host ($se)"
-has '.linux.mountExtensions.idmap.enabled == false' "idmap mounts are not claimed"
+has '.linux.mountExtensions.idmap.enabled == true' "idmap mounts are supported"
 has '.annotations["io.github.urun.version"] | test("^[0-9]+\\.[0-9]+")' "annotations carry the urun version"
 has '.annotations["io.github.urun.libseccomp.version"] | test("^[0-9]+\\.[0-9]+\\.[0-9]+$")' \
         "annotations carry the libseccomp version"
