@@ -37,3 +37,9 @@ int mount_propagation_from_string(const char *s, unsigned long *ret);
 /* MS_RDONLY|MS_NOSUID|... (per-mount flags only) -> MOUNT_ATTR_*; superblock flags are dropped.
  * ret_atime_clr is MOUNT_ATTR__ATIME when an atime mode was requested (the kernel wants it). */
 uint64_t mount_flags_to_attr(unsigned long flags, uint64_t *ret_atime_clr);
+
+/* data with SELinux's context="LABEL" appended (runc's label.FormatMountLabel): for filesystems
+ * the container mounts itself when linux.mountLabel is set. NULL/empty label: a copy of data (or
+ * NULL). The quotes keep the commas of MCS categories ("s0:c1,c2") in one option; -EINVAL for a
+ * label with '"' or a newline in it. */
+int mount_data_with_label(const char *data, const char *label, char **ret);

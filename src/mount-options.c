@@ -1,4 +1,5 @@
 /* The mounts[].options table. runc's and crun's option names, so configs behave the same. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -232,4 +233,22 @@ uint64_t mount_flags_to_attr(unsigned long flags, uint64_t *ret_atime_clr) {
         if (ret_atime_clr)
                 *ret_atime_clr = clr;
         return attr;
+}
+
+int mount_data_with_label(const char *data, const char *label, char **ret) {
+        char *out;
+
+        if (!label || !*label) {
+                out = data ? strdup(data) : NULL;
+                if (data && !out)
+                        return -ENOMEM;
+                *ret = out;
+                return 0;
+        }
+        if (strpbrk(label, "\"\n"))
+                return -EINVAL;
+        if (asprintf(&out, "%s%scontext=\"%s\"", data ? data : "", data && *data ? "," : "", label) < 0)
+                return -ENOMEM;
+        *ret = out;
+        return 0;
 }

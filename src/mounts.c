@@ -604,6 +604,24 @@ static void mount_ctx_done(MountCtx *c) {
         mount_options_done(&c->mo);
 }
 
+/* linux.mountLabel (only accepted when SELinux is enabled, procattrs.c): the filesystems the
+ * container mounts itself get context="LABEL", as with runc; proc, sysfs, cgroupfs, mqueue and
+ * binds keep their own labels. */
+static int label_data(MountCtx *c, enum mount_kind kind) {
+        char *labelled;
+        int r;
+
+        if (!c->o->spec->mount_label || (kind != KIND_TMPFS && kind != KIND_DEVPTS && kind != KIND_OTHER))
+                return 0;
+        r = mount_data_with_label(c->mo.data, c->o->spec->mount_label, &labelled);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "linux.mountLabel: '%s' cannot be a mount option: %m",
+                                 c->o->spec->mount_label);
+        free(c->mo.data);
+        c->mo.data = labelled;
+        return 0;
+}
+
 static int mount_one(const RootfsOptions *o, int root_fd, size_t i, bool *dev_tmpfs) {
         _cleanup_(mount_ctx_done) MountCtx c = {
                 .o = o, .i = i, .m = &o->spec->mounts[i],
@@ -616,7 +634,9 @@ static int mount_one(const RootfsOptions *o, int root_fd, size_t i, bool *dev_tm
         if (r < 0)
                 return log_errno(LOG_ERR, r, MNT_FMT "options: %m", MNT_ARGS(&c));
         kind = mount_kind(c.m, &c.mo);
-        r = mount_dispatch(&c, kind);
+        r = label_data(&c, kind);
+        if (r >= 0)
+                r = mount_dispatch(&c, kind);
         if (r == 0) {
                 /* 1. propagation, 2. recursive attributes: both on the new mount itself. */
                 r = mnt_propagation_fd(c.t.fd, c.mo.propagation);

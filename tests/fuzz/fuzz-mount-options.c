@@ -1,6 +1,8 @@
 /* libFuzzer target: mounts[].options (one option per input line) -> mount_options_parse(), plus
- * mount_propagation_from_string() on every word. Invariants: unknown words come back in data in
- * their order, a flag is never both set and cleared. */
+ * mount_propagation_from_string() on every word and mount_data_with_label() with the first as the
+ * label. Invariants: unknown words come back in data in their order, a flag is never both set and
+ * cleared, a label is quoted or refused. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +69,18 @@ static void check(char *const *words, const MountOptions *o) {
         (void) mount_flags_to_attr(o->set_flags, NULL);
 }
 
+/* The first word as a mountLabel for the parsed data: quoted, or refused. */
+static void check_label(char *const *words, const MountOptions *o) {
+        char *labelled = NULL;
+        int r = mount_data_with_label(o->data, words[0], &labelled);
+
+        if (r == 0 && words[0][0] && (!labelled || !strstr(labelled, "context=\"")))
+                abort();
+        if (r < 0 && r != -EINVAL && r != -ENOMEM)
+                abort();
+        free(labelled);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_mount_options_ MountOptions o = MOUNT_OPTIONS_INIT;
         _cleanup_free_ char *buf = NULL;
@@ -78,5 +92,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (mount_options_parse(words, &o) < 0)
                 abort();
         check(words, &o);
+        check_label(words, &o);
         return 0;
 }

@@ -1,8 +1,11 @@
 /* The mounts[].options table: flags, propagation, recursive attributes, filesystem data. */
 #include <sys/mount.h>
 
+#include <stdlib.h>
+
 #include "mount-options.h"
 #include "tap.h"
+#include "util.h"
 
 static MountOptions parse(char **opts) {
         MountOptions o = MOUNT_OPTIONS_INIT;
@@ -164,6 +167,26 @@ static void test_flags_to_attr(void) {
         CHECK(mount_flags_to_attr(MS_RELATIME, &clr) == MOUNT_ATTR_RELATIME && clr == MOUNT_ATTR__ATIME);
 }
 
+static void test_label(void) {
+        char *d = NULL;
+
+        CHECK(mount_data_with_label("size=1m", "system_u:object_r:container_file_t:s0:c1,c2", &d) == 0);
+        CHECK(d && streq(d, "size=1m,context=\"system_u:object_r:container_file_t:s0:c1,c2\""));
+        free(d);
+        CHECK(mount_data_with_label("size=1m", "system_u:object_r:container_file_t:s0", &d) == 0);
+        CHECK(d && streq(d, "size=1m,context=\"system_u:object_r:container_file_t:s0\""));
+        free(d);
+        CHECK(mount_data_with_label(NULL, "a_t", &d) == 0 && d && streq(d, "context=\"a_t\""));
+        free(d);
+        CHECK(mount_data_with_label("", "a_t", &d) == 0 && d && streq(d, "context=\"a_t\""));
+        free(d);
+        CHECK(mount_data_with_label("mode=755", NULL, &d) == 0 && d && streq(d, "mode=755"));
+        free(d);
+        d = (char *) "x";
+        CHECK(mount_data_with_label(NULL, "", &d) == 0 && d == NULL);
+        CHECK(mount_data_with_label("a", "x\"y", &d) == -EINVAL);
+}
+
 int main(void) {
         test_flags();
         test_last_wins();
@@ -173,5 +196,6 @@ int main(void) {
         test_data();
         test_special();
         test_flags_to_attr();
+        test_label();
         return tap_done();
 }
