@@ -14,9 +14,14 @@
  * caller's cgroup when only that one is delegated (then no controller can be enabled there while
  * the caller lives in it).
  *
- * systemd-style cgroupsPath "slice:prefix:name" (no D-Bus support yet) becomes the cgroupfs path
- * systemd would use: below the hierarchy root (system instance, root) or below user@UID.service
- * among the caller's ancestors (user instance, rootless), with a warning.
+ * --systemd-cgroup: the container's cgroup is a transient scope "PREFIX-NAME.scope" in SLICE
+ * (cgroupsPath "slice:prefix:name", default ":urun:ID") that the systemd manager makes with
+ * Delegate=yes (the user instance rootless, the system instance as root; cgroup-systemd.h). The
+ * init starts inside it (the scope is made for a placeholder process first), and the limits are
+ * written into it as for any cgroup. Without a manager to ask, the cgroupsPath becomes the cgroupfs
+ * path systemd would use: below the hierarchy root (system instance) or below user@UID.service
+ * among the caller's ancestors (user instance), with a warning; the same for that syntax without
+ * --systemd-cgroup.
  *
  * Hosts where a cgroup v1 hierarchy is visible (hybrid) or without cgroup2 get "none" too: urun
  * never writes to a v1 hierarchy, nor to the unified one of a hybrid host.
@@ -136,7 +141,11 @@ typedef struct {
         bool systemd;                   /* --systemd-cgroup */
         const char *proc_self;          /* tests: directory with "cgroup" and "mountinfo" (default /proc/self) */
         const char *delegate_file;      /* tests: default /sys/kernel/cgroup/delegate */
+        int min_fd;                     /* a connection the plan keeps open goes at or above this fd */
+        const char *systemd_address;    /* tests: the only systemd endpoint tried (systemd_bus_open) */
 } CgroupPlanOptions;
+
+struct SystemdBus; /* cgroup-systemd.h */
 
 typedef struct {
         bool none;               /* run without a cgroup */
@@ -148,6 +157,8 @@ typedef struct {
         char *top;               /* the first directory create makes (path or an ancestor), NULL: path exists */
         CgroupNeeds needs;
         const ResourcesSpec *resources;
+        struct SystemdBus *systemd; /* the scope is asked of this manager (path: where it will be) */
+        char *unit, *slice, *description;
 } CgroupPlan;
 
 /* 0 with *ret filled (release it with cgroup_plan_done()), or -errno after one logged line and
@@ -159,18 +170,24 @@ void cgroup_plan_done(CgroupPlan *p);
 /* ---- the container's cgroup (cgroup-ops.c) ---- */
 
 typedef struct {
-        char *path; /* the container's cgroup directory (absolute): record it in the state */
-        char *top;  /* delete removes path and the empty ancestors up to top: record it too */
-        int fd;     /* O_DIRECTORY fd of path, for clone3(CLONE_INTO_CGROUP) or cgroup_attach() */
+        char *path;        /* the container's cgroup directory (absolute): record it in the state */
+        char *top;         /* delete removes path and the empty ancestors up to top: record it too;
+                            * NULL: path is a systemd scope, which systemd removes once it is empty */
+        int fd;            /* O_DIRECTORY fd of path, for clone3(CLONE_INTO_CGROUP) or cgroup_attach() */
+        pid_t placeholder; /* a systemd scope's first process, until cgroup_settle() */
 } Cgroup;
 
 #define CGROUP_NULL \
-        { .path = NULL, .top = NULL, .fd = -EBADF }
+        { .path = NULL, .top = NULL, .fd = -EBADF, .placeholder = 0 }
 
 /* Nothing to do (Cgroup stays empty, fd -EBADF) when the plan says none. On failure everything
- * create made is removed again. */
+ * create made is removed again. A systemd scope holds a placeholder process until the init is
+ * in it, and its limits are written only then (the placeholder would count against pids.max). */
 int cgroup_create(const CgroupPlan *p, Cgroup *ret);
-void cgroup_done(Cgroup *c); /* closes and frees; removes nothing */
+/* Once the container's first process is in the cgroup: end a systemd scope's placeholder and
+ * write its limits (logs the field on failure). Nothing to do otherwise. */
+int cgroup_settle(const CgroupPlan *p, Cgroup *c);
+void cgroup_done(Cgroup *c); /* ends a placeholder, closes and frees; removes nothing */
 
 /* Move pid into the cgroup of cgroup_fd (its cgroup.procs). */
 int cgroup_attach(int cgroup_fd, pid_t pid);
@@ -199,7 +216,8 @@ int cgroup_pids(const char *path, pid_t **ret, size_t *ret_n);
 int cgroup_stats(const char *path, CgroupStats *ret);
 
 /* rmdir the sub-cgroups, path, then its empty ancestors up to top (never above it). 0 if path is
- * gone already; -EBUSY when processes are still in it. */
+ * gone already; -EBUSY when processes are still in it. top NULL (a systemd scope): only the
+ * sub-cgroups; systemd removes the scope itself when it is empty. */
 int cgroup_remove(const char *path, const char *top);
 
 /* Kill what is left in the subtree (SIGKILL), wait until it is empty, remove it as cgroup_remove.

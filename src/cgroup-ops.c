@@ -1,5 +1,5 @@
-/* The container's cgroup once planned: create (directories, controllers top-down, limits), attach,
- * the exec target, update, freeze/thaw, kill, pids, stats and removal. Paths come from the plan or
+/* The container's cgroup once planned: create (directories, controllers top-down, limits; or a
+ * systemd scope), attach, the exec target, update, freeze/thaw, kill, pids, stats and removal. Paths come from the plan or
  * from the state file; the latter are opened only when they are cgroup2 directories. */
 #include <dirent.h>
 #include <fcntl.h>
@@ -8,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cgroup-internal.h"
+#include "cgroup-systemd.h"
 #include "cgroup.h"
 #include "log.h"
 #include "util.h"
@@ -83,6 +86,158 @@ static int make_dirs(const CgroupPlan *p, char **created) {
         }
 }
 
+/* ---- create: a systemd scope (--systemd-cgroup) ---- */
+
+/* The directory of the cgroup pid is in (/proc/PID/cgroup, mapped through our mountinfo). */
+static int proc_cgroup_dir(pid_t pid, char **ret) {
+        _cleanup_free_ char *text = NULL, *mi = NULL, *cg = NULL, *mount = NULL, *root = NULL;
+        char f[64];
+        int r;
+
+        snprintf(f, sizeof f, "/proc/%d/cgroup", (int) pid);
+        r = read_file_at(AT_FDCWD, f, 1 << 16, &text, NULL);
+        if (r >= 0)
+                r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", 16 << 20, &mi, NULL);
+        if (r >= 0)
+                r = cgroup_parse_proc_cgroup(text, &cg);
+        if (r >= 0)
+                r = cgroup_find_mount(mi, cg, &mount, &root, NULL);
+        if (r < 0)
+                return r;
+        *ret = cgroup_dir_of(mount, root, cg);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* systemd makes a scope only for processes that exist, and the init must start inside its cgroup
+ * (clone3 CLONE_INTO_CGROUP: nothing of the container ever runs outside its limits, and its cgroup
+ * namespace is rooted there). So a placeholder child of ours is the scope's first process and
+ * holds it until the init is in (cgroup_settle). It holds no fd of ours. */
+static int placeholder_spawn(pid_t *ret) {
+        pid_t parent = getpid(), pid = fork();
+
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != parent)
+                        _exit(0);
+                (void) close_range(0, ~0U, 0);
+                for (;;)
+                        pause();
+        }
+        *ret = pid;
+        return 0;
+}
+
+static void placeholder_end(pid_t *pid) {
+        if (*pid <= 0)
+                return;
+        (void) kill(*pid, SIGKILL);
+        (void) waitpid(*pid, NULL, 0);
+        *pid = 0;
+}
+
+/* The scope's directory, from where the kernel says the placeholder is (not from the manager). */
+static int scope_dir(const CgroupPlan *p, pid_t pid, char **ret) {
+        _cleanup_free_ char *dir = NULL;
+        const char *base;
+        int r = proc_cgroup_dir(pid, &dir);
+
+        if (r < 0)
+                return r;
+        base = strrchr(dir, '/');
+        if (!base || !streq(base + 1, p->unit))
+                return -ESRCH;
+        *ret = TAKE_PTR(dir);
+        return 0;
+}
+
+/* The limits need controllers the scope has (systemd enables what it delegates). */
+static int scope_check_controllers(const CgroupPlan *p, int fd) {
+        unsigned have = 0, missing;
+        int c;
+
+        (void) cgroup_read_mask_at(fd, "cgroup.controllers", &have);
+        missing = p->needs.controllers & ~have;
+        if (!missing)
+                return 0;
+        c = __builtin_ctz(missing);
+        return log_errno(LOG_ERR, -EOPNOTSUPP, "%s: systemd did not delegate the %s controller to %s",
+                         p->needs.field[c], cgroup_controller_to_string(c), p->unit);
+}
+
+static int scope_start(const CgroupPlan *p, Cgroup *c) {
+        _cleanup_free_ char *why = NULL;
+        SystemdScope s = { .unit = p->unit, .slice = p->slice, .description = p->description };
+        int r, k;
+
+        r = placeholder_spawn(&c->placeholder);
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "cgroup: fork of the scope's first process: %m");
+        s.pid = c->placeholder;
+        r = systemd_start_scope(p->systemd, &s, &why);
+        log_debug("systemd: StartTransientUnit %s (pid %d) via %s: %d %s", p->unit, (int) s.pid,
+                  systemd_bus_address(p->systemd), r, why ? why : "");
+        /* no job result in time: where the placeholder is decides */
+        k = r >= 0 || r == -ETIMEDOUT ? scope_dir(p, c->placeholder, &c->path) : r;
+        if (k >= 0)
+                return 0;
+        if (r == -EEXIST)
+                return log_errno(LOG_ERR, r, "linux.cgroupsPath: systemd unit %s exists already (%s)", p->unit,
+                                 why ? why : "UnitExists");
+        if (r < 0)
+                return log_errno(LOG_ERR, r, "linux.cgroupsPath: systemd (%s) cannot start %s in %s: %s",
+                                 systemd_bus_address(p->systemd), p->unit, p->slice, why ? why : strerror(-r));
+        return log_errno(LOG_ERR, k, "linux.cgroupsPath: systemd started %s, but the process is not in it: %m",
+                         p->unit);
+}
+
+static int scope_create(const CgroupPlan *p, Cgroup *ret) {
+        int r = scope_start(p, ret);
+
+        if (r >= 0) {
+                ret->fd = cgroup_open_dir(ret->path);
+                if (ret->fd < 0)
+                        r = log_errno(LOG_ERR, ret->fd, "cgroup: opening %s: %m", ret->path);
+        }
+        if (r >= 0)
+                r = scope_check_controllers(p, ret->fd);
+        if (r < 0) /* the scope empties: systemd removes it */
+                cgroup_done(ret);
+        return r;
+}
+
+/* The limits systemd writes itself when it applies the unit's settings again (daemon-reload):
+ * they must be the container's. Written files stay the authority: a failure here is a warning. */
+static void scope_tell_limits(const CgroupPlan *p) {
+        const ResourcesSpec *r = p->resources;
+        bool pids = r && r->pids_limit.set && r->pids_limit.value > 0;
+        bool mem = r && r->memory.limit.set && r->memory.limit.value > 0;
+        uint64_t tasks = pids ? (uint64_t) r->pids_limit.value : UINT64_MAX;
+        uint64_t memory = mem ? (uint64_t) r->memory.limit.value : 0;
+        _cleanup_free_ char *why = NULL;
+        int k;
+
+        if (tasks == UINT64_MAX && memory == 0)
+                return;
+        k = systemd_set_limits(p->systemd, p->unit, tasks, memory, &why);
+        if (k < 0)
+                log_warning("linux.resources: systemd did not take the limits of %s (%s): a daemon-reload may "
+                            "reset them",
+                            p->unit, why ? why : strerror(-k));
+}
+
+int cgroup_settle(const CgroupPlan *p, Cgroup *c) {
+        if (c->placeholder <= 0)
+                return 0;
+        placeholder_end(&c->placeholder);
+        scope_tell_limits(p);
+        systemd_bus_disconnect(p->systemd);
+        return cgroup_resources_apply(c->fd, p->resources, 0);
+}
+
+/* ---- create, either way ---- */
+
 int cgroup_create(const CgroupPlan *p, Cgroup *ret) {
         _cleanup_free_ char *created = NULL;
         int r;
@@ -90,6 +245,8 @@ int cgroup_create(const CgroupPlan *p, Cgroup *ret) {
         *ret = (Cgroup) CGROUP_NULL;
         if (p->none)
                 return 0;
+        if (p->systemd)
+                return scope_create(p, ret);
         ret->path = strdup(p->path);
         if (!ret->path)
                 return -ENOMEM;
@@ -115,6 +272,7 @@ int cgroup_create(const CgroupPlan *p, Cgroup *ret) {
 }
 
 void cgroup_done(Cgroup *c) {
+        placeholder_end(&c->placeholder);
         free(c->path);
         free(c->top);
         safe_close(c->fd);
@@ -129,26 +287,6 @@ int cgroup_attach(int cgroup_fd, pid_t pid) {
 }
 
 /* ---- exec, update ---- */
-
-/* The directory of the cgroup pid is in (/proc/PID/cgroup, mapped through our mountinfo). */
-static int proc_cgroup_dir(pid_t pid, char **ret) {
-        _cleanup_free_ char *text = NULL, *mi = NULL, *cg = NULL, *mount = NULL, *root = NULL;
-        char f[64];
-        int r;
-
-        snprintf(f, sizeof f, "/proc/%d/cgroup", (int) pid);
-        r = read_file_at(AT_FDCWD, f, 1 << 16, &text, NULL);
-        if (r >= 0)
-                r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", 16 << 20, &mi, NULL);
-        if (r >= 0)
-                r = cgroup_parse_proc_cgroup(text, &cg);
-        if (r >= 0)
-                r = cgroup_find_mount(mi, cg, &mount, &root, NULL);
-        if (r < 0)
-                return r;
-        *ret = cgroup_dir_of(mount, root, cg);
-        return *ret ? 0 : -ENOMEM;
-}
 
 /* A cgroup can take a process unless it enables controllers for children (no internal
  * processes) or is threaded (cgroup.procs is not writable there). */
@@ -453,7 +591,7 @@ static int remove_children(int dfd, unsigned depth) {
         return r;
 }
 
-static int remove_leaf(const char *path) {
+static int remove_leaf(const char *path, bool self) {
         _cleanup_close_ int fd = cgroup_open_dir(path);
         int r;
 
@@ -462,7 +600,7 @@ static int remove_leaf(const char *path) {
         if (fd < 0)
                 return fd;
         r = remove_children(fd, 0);
-        if (r < 0)
+        if (r < 0 || !self)
                 return r;
         if (rmdir(path) == 0 || errno == ENOENT)
                 return 0;
@@ -478,7 +616,8 @@ int cgroup_remove(const char *path, const char *top) {
         _cleanup_free_ char *cur = NULL;
         int r;
 
-        r = remove_leaf(path);
+        /* a systemd scope (no top) is systemd's to remove: it does once the scope is empty */
+        r = remove_leaf(path, top != NULL);
         if (r < 0)
                 return r;
         if (!top || !cgroup_path_within(top, path))

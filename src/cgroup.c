@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cgroup-internal.h"
+#include "cgroup-systemd.h"
 #include "cgroup.h"
 #include "log.h"
 #include "util.h"
@@ -275,7 +276,9 @@ static int expand_slice(const char *slice, char **ret) {
         return 0;
 }
 
-int cgroup_systemd_path(const char *path, bool rootless, char **ret) {
+/* "slice:prefix:name" -> the slice ("" means the instance's default) and the unit: as runc, a
+ * name ending in .slice is used as is, anything else becomes PREFIX-NAME.scope. */
+static int systemd_unit_of(const char *path, bool rootless, char **ret_slice, char **ret_unit) {
         _cleanup_free_ char *slice = NULL, *prefix = NULL, *name = NULL, *dir = NULL;
         const char *c1 = strchr(path, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         int r;
@@ -289,15 +292,26 @@ int cgroup_systemd_path(const char *path, bool rootless, char **ret) {
                 return -ENOMEM;
         if (!*name || streq(name, ".") || streq(name, "..") || streq(prefix, "..") || streq(prefix, "."))
                 return -EINVAL;
-        r = expand_slice(slice, &dir);
+        r = expand_slice(slice, &dir); /* validates the slice name */
         if (r < 0)
                 return r;
-        /* as runc: a name ending in .slice is used as is, anything else becomes PREFIX-NAME.scope */
-        if (string_has_prefix(name + (strlen(name) > 6 ? strlen(name) - 6 : 0), ".slice"))
-                r = asprintf(ret, "%s%s%s", dir, *dir ? "/" : "", name);
-        else
-                r = asprintf(ret, "%s%s%s%s%s.scope", dir, *dir ? "/" : "", prefix, *prefix ? "-" : "", name);
-        return r < 0 ? -ENOMEM : 0;
+        if (strlen(name) > 6 && streq(name + strlen(name) - 6, ".slice"))
+                *ret_unit = TAKE_PTR(name);
+        else if (asprintf(ret_unit, "%s%s%s.scope", prefix, *prefix ? "-" : "", name) < 0)
+                return -ENOMEM;
+        *ret_slice = TAKE_PTR(slice);
+        return 0;
+}
+
+int cgroup_systemd_path(const char *path, bool rootless, char **ret) {
+        _cleanup_free_ char *slice = NULL, *unit = NULL, *sdir = NULL;
+        int r = systemd_unit_of(path, rootless, &slice, &unit);
+
+        if (r >= 0)
+                r = expand_slice(slice, &sdir);
+        if (r < 0)
+                return r;
+        return asprintf(ret, "%s%s%s", sdir, *sdir ? "/" : "", unit) < 0 ? -ENOMEM : 0;
 }
 
 /* ---- plan ---- */
@@ -430,17 +444,111 @@ static int find_top(const char *from, const char *path, char **ret) {
         return 0;
 }
 
-/* linux.cgroupsPath in the systemd driver's "slice:prefix:name" form: without a systemd manager
- * to ask (no D-Bus support yet) it names the cgroupfs path the unit would get. */
-static int plan_systemd_path(const CgroupPlanOptions *o, char **ret) {
+static char *common_ancestor(const char *a, const char *b) {
+        _cleanup_free_ char *c = strdup(a);
+
+        while (c && !cgroup_path_within(c, b)) {
+                char *up = cgroup_path_parent(c);
+                free(c);
+                c = up;
+        }
+        return TAKE_PTR(c);
+}
+
+/* linux.cgroupsPath in the systemd driver's "slice:prefix:name" form, when no systemd manager
+ * makes the unit (why: the reason): the cgroupfs path the unit would get. */
+static int plan_systemd_path(const CgroupPlanOptions *o, const char *why, char **ret) {
         int r = cgroup_systemd_path(o->cgroups_path, o->rootless, ret);
         if (r < 0)
                 return log_errno(LOG_ERR, r,
                                  "linux.cgroupsPath '%s': expected \"slice:prefix:name\" with --systemd-cgroup",
                                  o->cgroups_path);
-        log_warning("linux.cgroupsPath '%s': no systemd cgroup manager support yet, using the cgroupfs path '%s'",
-                    o->cgroups_path, *ret);
+        log_warning("linux.cgroupsPath '%s': %s%s%s: using the cgroupfs path '%s'", o->cgroups_path,
+                    !o->systemd ? "systemd syntax without --systemd-cgroup"
+                    : why       ? "systemd not reachable ("
+                                : "a slice is not a unit urun asks systemd for",
+                    why && o->systemd ? why : "", why && o->systemd ? ")" : "", *ret);
         return 0;
+}
+
+/* Every controller the limits need must be there for the manager to delegate. */
+static int plan_systemd_controllers(const CgroupPlan *p, const char *root_dir) {
+        unsigned avail = 0, missing;
+        int c = 0;
+
+        (void) cgroup_read_mask(root_dir, "cgroup.controllers", &avail);
+        missing = p->needs.controllers & ~avail;
+        while (missing && !(missing & CGROUP_MASK(c)))
+                c++;
+        if (missing)
+                return log_errno(LOG_ERR, -EOPNOTSUPP,
+                                 "%s: the %s controller is not available to the systemd manager of %s (it has: %s)",
+                                 p->needs.field[c], controller_names[c], root_dir, mask_to_string(avail));
+        return 0;
+}
+
+/* Can the manager whose root cgroup is cg (as /proc/self/cgroup would say it) put our processes
+ * into its tree? -EHOSTUNREACH with *why when not: we fall back to cgroupfs then. */
+static int plan_systemd_reach(const CgroupPlanOptions *o, CgroupPlan *p, const char *root, const char *cg,
+                              char **ret_dir, char **why) {
+        _cleanup_free_ char *dir = NULL, *common = NULL;
+        const char *abs = *cg ? cg : "/"; /* the system instance's root cgroup is "" */
+
+        if (abs[0] != '/' || !cgroup_path_within(root, abs))
+                return asprintf(why, "its root cgroup '%s' is not below this cgroup2 mount's root", cg) < 0
+                               ? -ENOMEM
+                               : -EHOSTUNREACH;
+        dir = cgroup_dir_of(p->mount, root, abs);
+        common = dir ? common_ancestor(p->own, dir) : NULL;
+        if (!common)
+                return -ENOMEM;
+        /* the kernel's migration rule, for a manager with our uid */
+        if (o->rootless && !writable(common, "cgroup.procs"))
+                return asprintf(why, "it cannot move processes from %s into %s: %s/cgroup.procs is not writable",
+                                p->own, dir, common) < 0
+                               ? -ENOMEM
+                               : -EHOSTUNREACH;
+        *ret_dir = TAKE_PTR(dir);
+        return 0;
+}
+
+/* --systemd-cgroup: plan the scope with the manager. 1: planned (p->systemd set); 0: fall back to
+ * cgroupfs (*why says why, NULL when the cgroupsPath names no scope); -errno after a log line. */
+static int plan_systemd(const CgroupPlanOptions *o, CgroupPlan *p, const char *root, char **why) {
+        _cleanup_free_ char *dflt = NULL, *slice = NULL, *unit = NULL, *cg = NULL, *dir = NULL, *rel = NULL;
+        const char *path = o->cgroups_path;
+        struct SystemdBus *bus = NULL;
+        int r;
+
+        if (!path && asprintf(&dflt, ":urun:%s", o->id) < 0)
+                return -ENOMEM;
+        r = systemd_unit_of(path ? path : dflt, o->rootless, &slice, &unit);
+        if (r == -EINVAL)
+                return 0; /* plan_systemd_path says what is wrong */
+        if (r < 0 || (strlen(unit) > 6 && streq(unit + strlen(unit) - 6, ".slice")))
+                return r;
+        r = systemd_bus_open(o->rootless, o->systemd_address, &bus, &cg, why);
+        if (r >= 0 && o->min_fd > 0)
+                r = systemd_bus_move_fd(bus, o->min_fd);
+        if (r >= 0)
+                r = plan_systemd_reach(o, p, root, cg, &dir, why);
+        if (r >= 0)
+                r = cgroup_systemd_path(path ? path : dflt, o->rootless, &rel);
+        if (r < 0) {
+                systemd_bus_free(bus);
+                if (r == -EHOSTUNREACH)
+                        return 0;
+                return log_errno(LOG_ERR, r, "--systemd-cgroup: %m");
+        }
+        p->systemd = bus;
+        p->unit = TAKE_PTR(unit);
+        p->slice = TAKE_PTR(slice);
+        p->path = cgroup_path_join(dir, rel);
+        p->base = p->path ? cgroup_path_parent(p->path) : NULL;
+        if (asprintf(&p->description, "urun container %s", o->id) < 0 || !p->base)
+                return -ENOMEM;
+        log_debug("cgroup: systemd scope %s in %s, at %s", p->unit, p->slice, p->path);
+        return plan_systemd_controllers(p, dir) < 0 ? -EOPNOTSUPP : 1;
 }
 
 static int plan_absolute(CgroupPlan *p, const char *root, const char *norm) {
@@ -478,14 +586,22 @@ static char *systemd_root(const CgroupPlanOptions *o, const CgroupPlan *p) {
         return end ? strndup(p->own, (size_t) (end - p->own)) : NULL;
 }
 
-/* Where the container's cgroup goes: p->base, p->path, p->top. -EPERM: nothing delegated. */
+/* Where the container's cgroup goes: p->base, p->path, p->top (or p->systemd). -EPERM: nothing
+ * delegated. */
 static int plan_target(const CgroupPlanOptions *o, CgroupPlan *p, const char *root) {
-        _cleanup_free_ char *mapped = NULL, *norm = NULL, *dflt = NULL;
+        _cleanup_free_ char *mapped = NULL, *norm = NULL, *dflt = NULL, *why = NULL;
         const char *want = o->cgroups_path;
         int r;
 
+        if (o->systemd && (!want || !strchr(want, '/'))) {
+                r = plan_systemd(o, p, root, &why);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+                if (!want && why)
+                        log_warning("--systemd-cgroup: systemd not reachable (%s): using cgroupfs", why);
+        }
         if (want && !strchr(want, '/') && (o->systemd || strchr(want, ':'))) {
-                r = plan_systemd_path(o, &mapped);
+                r = plan_systemd_path(o, why, &mapped);
                 if (r < 0)
                         return r;
                 want = mapped;
@@ -510,17 +626,6 @@ static int plan_target(const CgroupPlanOptions *o, CgroupPlan *p, const char *ro
         if (!p->path)
                 return -ENOMEM;
         return find_top(p->base, p->path, &p->top);
-}
-
-static char *common_ancestor(const char *a, const char *b) {
-        _cleanup_free_ char *c = strdup(a);
-
-        while (c && !cgroup_path_within(c, b)) {
-                char *up = cgroup_path_parent(c);
-                free(c);
-                c = up;
-        }
-        return TAKE_PTR(c);
 }
 
 /* Write access as the kernel will check it at create time; -EPERM with *detail when missing. */
@@ -618,7 +723,7 @@ int cgroup_plan(const CgroupPlanOptions *o, CgroupPlan *ret) {
                 snprintf(detail, sizeof detail,
                          "no cgroup delegated to uid %u (own cgroup %s, its parent not writable either)",
                          (unsigned) geteuid(), ret->own);
-        else if (r >= 0)
+        else if (r >= 0 && !ret->systemd)
                 r = plan_check(o, ret, detail, sizeof detail);
         if (r == -EPERM)
                 return plan_none(o, ret, "not delegated", -EACCES, detail);
@@ -633,5 +738,9 @@ void cgroup_plan_done(CgroupPlan *p) {
         free(p->base);
         free(p->path);
         free(p->top);
-        p->mount = p->own = p->base = p->path = p->top = NULL;
+        free(p->unit);
+        free(p->slice);
+        free(p->description);
+        p->mount = p->own = p->base = p->path = p->top = p->unit = p->slice = p->description = NULL;
+        p->systemd = systemd_bus_free(p->systemd);
 }

@@ -160,12 +160,12 @@ static int write_linux(Json *j) {
         r = write_capabilities(j);
         if (r < 0)
                 return r;
-        /* cgroup v2 through a delegated subtree (cgroup.h); no v1, no systemd D-Bus manager */
+        /* cgroup v2 through a delegated subtree (cgroup.h) or a systemd scope (cgroup-systemd.c); no v1 */
         json_open(j, "cgroup", '{');
         json_bool(j, "v1", false);
         json_bool(j, "v2", true);
-        json_bool(j, "systemd", false);
-        json_bool(j, "systemdUser", false);
+        json_bool(j, "systemd", true);
+        json_bool(j, "systemdUser", true);
         json_bool(j, "rdma", true);
         json_close(j, '}');
         write_seccomp(j);

@@ -198,14 +198,16 @@ static int plan_terminal(const Container *c) {
 }
 
 /* Where the container's cgroup goes (cgroup.h); --cgroup-manager disabled (Podman's
- * --cgroups=disabled) means none at all. */
+ * --cgroups=disabled) means none at all, --cgroup-manager systemd is --systemd-cgroup. */
 static int plan_cgroup(Container *c) {
         CgroupPlanOptions o = {
                 .id = c->o->id,
                 .cgroups_path = c->spec->cgroups_path,
                 .resources = c->spec->resources,
                 .rootless = c->rootless,
-                .systemd = c->g->systemd_cgroup,
+                .systemd = c->g->systemd_cgroup ||
+                           (c->g->cgroup_manager && streq(c->g->cgroup_manager, "systemd")),
+                .min_fd = 3 + (int) c->o->preserve_fds,
         };
 
         if (c->g->cgroup_manager && streq(c->g->cgroup_manager, "disabled")) {
@@ -337,11 +339,16 @@ static int receive_pty_master(Container *c) {
         return 0;
 }
 
-/* Drive the child until it is set up: maps, runtime hooks, the pty (run with a terminal), READY. */
+/* Drive the child until it is set up: its cgroup settled, maps, runtime hooks, the pty (run with a
+ * terminal), READY. */
 static int drive_child(Container *c) {
         SyncMsg m = {};
         int r;
 
+        /* the init is in its cgroup now: a systemd scope's placeholder goes, its limits come */
+        r = cgroup_settle(&c->cgroup_plan, &c->cgroup);
+        if (r < 0)
+                return r;
         if (!c->join_any && (c->clone_flags & CLONE_NEWUSER)) {
                 r = idmap_write_maps_for(c, c->pid);
                 if (r < 0)

@@ -64,8 +64,8 @@ has '(.linux.seccomp.supportedFlags - .linux.seccomp.knownFlags) == []' "support
 # SECCOMP_FILTER_FLAG_LOG is in every kernel since 4.14
 has '.linux.seccomp.supportedFlags | index("SECCOMP_FILTER_FLAG_LOG") != null' "this kernel supports SECCOMP_FILTER_FLAG_LOG"
 
-has '.linux.cgroup == {"v1":false,"v2":true,"systemd":false,"systemdUser":false,"rdma":true}' \
-        "cgroup: v2 (delegated subtree) and rdma, no v1 or systemd manager"
+has '.linux.cgroup == {"v1":false,"v2":true,"systemd":true,"systemdUser":true,"rdma":true}' \
+        "cgroup: v2 (delegated subtree or systemd scope, system and user instance) and rdma, no v1"
 # apparmor: the kernel module says so; selinux: selinuxfs mounted read-write (as go-selinux checks)
 aa=false
 grep -q '^Y' /sys/module/apparmor/parameters/enabled 2>/dev/null && aa=true

@@ -476,7 +476,8 @@ static char *fake_host(const char *controllers) {
 
 static int fake_plan_as(const char *proc_dir, bool rootless, const char *path, const char *resources, bool systemd,
                         CgroupPlan *p) {
-        _cleanup_free_ char *proc = strjoin_path(tmp, proc_dir), *del = strjoin_path(tmp, "fake/delegate");
+        _cleanup_free_ char *proc = strjoin_path(tmp, proc_dir), *del = strjoin_path(tmp, "fake/delegate"),
+                            *bus = NULL;
         ResourcesSpec *r = resources ? res_parse(resources) : NULL;
         CgroupPlanOptions o = { .id = "c1",
                                 .cgroups_path = path,
@@ -485,7 +486,13 @@ static int fake_plan_as(const char *proc_dir, bool rootless, const char *path, c
                                 .systemd = systemd,
                                 .proc_self = proc,
                                 .delegate_file = del };
-        int k = cgroup_plan(&o, p);
+        int k;
+
+        /* never the machine's own systemd: no manager here (test-cgroup-systemd.c has a fake one) */
+        if (asprintf(&bus, "unix:path=%s/no-bus", tmp) < 0)
+                return -ENOMEM;
+        o.systemd_address = bus;
+        k = cgroup_plan(&o, p);
 
         p->resources = NULL; /* freed right here */
         resources_spec_free(r);
@@ -524,7 +531,8 @@ static void test_plan_fake(void) {
         log_mark();
         CHECK_RET(fake_plan("machine.slice:urun:c1", NULL, true, &p), 0);
         CHECK_STR(p.path, J(mnt, "machine.slice/urun-c1.scope")); /* the system instance's place */
-        CHECK(logged("no systemd cgroup manager support yet, using the cgroupfs path 'machine.slice/urun-c1.scope'"));
+        CHECK(logged("linux.cgroupsPath 'machine.slice:urun:c1': systemd not reachable (unix:path="));
+        CHECK(logged("/no-bus: No such file or directory): using the cgroupfs path 'machine.slice/urun-c1.scope'"));
         cgroup_plan_done(&p);
         /* a user instance: below user@UID.service, where `systemd --user` would put the scope */
         CHECK_RET(fake_plan_as("fake/proc-user", true, "user.slice:podman:x", NULL, true, &p), 0);

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The driver behind `make check-vm`: boot one VM (run-in-vm.sh) and run in it, as the unprivileged
-# test user inside a delegated cgroup v2 subtree, sanity.sh (the VM gives what the tests need) and
-# suite.sh (urun's cgroup features, enforced). Prints each failure with its diagnostics and ends
-# with "N passed, N failed, N skipped"; exits non-zero on any failure.
+# test user inside a delegated cgroup v2 subtree, sanity.sh (the VM gives what the tests need),
+# suite.sh (urun's cgroup features, enforced) and systemd.sh (--systemd-cgroup with a real
+# `systemd --user`). Prints each failure with its diagnostics and ends with "N passed, N failed,
+# N skipped"; exits non-zero on any failure.
 #
 # Environment: BUILDDIR, SRCDIR (set by Makefile.am): urun, tests/payload/payload and
 # tests/vm/cgload are taken from BUILDDIR. VM_TESTS="suite" runs a subset. The full guest output
@@ -11,7 +12,7 @@ set -uo pipefail
 
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILDDIR=${BUILDDIR:-$SRCDIR}
-VM_TESTS=${VM_TESTS:-sanity suite}
+VM_TESTS=${VM_TESTS:-sanity suite systemd}
 SCRIPT_TIMEOUT=${SCRIPT_TIMEOUT:-420}   # per script, inside the guest (TCG is 2-20x slower)
 export URUN_VM_TIMEOUT=${URUN_VM_TIMEOUT:-1200}
 me=check-vm
@@ -25,7 +26,8 @@ done
 STAGE=$(mktemp -d /tmp/urun-vm-stage.XXXXXX) || exit 1
 trap 'rm -rf "$STAGE"' EXIT
 cp "$BUILDDIR/urun" "$BUILDDIR/tests/payload/payload" "$BUILDDIR/tests/vm/cgload" \
-        "$SRCDIR/tests/integration/lib.sh" "$SRCDIR/tests/vm/sanity.sh" "$SRCDIR/tests/vm/suite.sh" "$STAGE/"
+        "$SRCDIR/tests/integration/lib.sh" "$SRCDIR/tests/vm/sanity.sh" "$SRCDIR/tests/vm/suite.sh" \
+        "$SRCDIR/tests/vm/systemd.sh" "$STAGE/"
 chmod -R a+rX "$STAGE"
 
 # In the guest: each script under its own time bound, between marker lines that split the TAP.

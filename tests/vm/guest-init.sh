@@ -53,6 +53,9 @@ stage1() {
         mount -t tmpfs -o mode=1777,nosuid,nodev tmp $R/tmp
         local V=$R/run/vmtest
         mkdir -p $V/etc-lower $V/etc-upper $V/etc-work $V/ctl $R/run/user
+        # what sd_booted() looks for: `systemd --user` (tests/vm/systemd.sh) refuses to start
+        # without it, although it needs nothing of a system instance
+        mkdir -p $R/run/systemd/system
         m9p hostetc $V/etc-lower ro,cache=loose || fatal "cannot mount the host's /etc"
         mount -t overlay -o lowerdir=$V/etc-lower,upperdir=$V/etc-upper,workdir=$V/etc-work etc $R/etc ||
                 fatal "cannot mount the /etc overlay"
@@ -77,6 +80,9 @@ stage1() {
         mkdir -p /dev/pts /dev/shm
         mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts
         mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm
+        # as on a systemd host: the mqueue fallback of a container without an ipc namespace binds it
+        mkdir -p /dev/mqueue
+        mount -t mqueue -o nosuid,nodev,noexec mqueue /dev/mqueue
         ln -sf /proc/self/fd /dev/fd
         [ -e /dev/ptmx ] || ln -sf pts/ptmx /dev/ptmx
         # io.max tests write to this device from inside a container (a bind mount of the node); on

@@ -8,7 +8,8 @@
 # whatever CMD needs must be installed here. DIR is shared read-only at the same path; /tmp,
 # /run and /home are tmpfs. Inside:
 #   user uruntest, uid 1000 (or the caller's uid when not root), /etc/subuid and /etc/subgid
-#   "uruntest:100000:65536", XDG_RUNTIME_DIR=/run/user/UID, no network but lo, /dev/nullb0
+#   "uruntest:100000:65536", XDG_RUNTIME_DIR=/run/user/UID, no network but lo, /dev/nullb0,
+#   /run/systemd/system (no system instance runs, but `systemd --user` checks for it)
 #   $URUN_VM_CGROUP  the delegated subtree (.../user@UID.service); CMD runs in its init.scope
 # Other exit statuses: 124 the VM timed out, 125 the VM failed (the tail of the guest console is
 # printed), 2 usage.

@@ -116,6 +116,7 @@ if ctr '{"memory": {"limit": 33554432, "swap": 33554432}}' '/cgload alloc 128'; 
         if [ -n "$evpid" ]; then
                 wait_bg "$evpid"
                 result $? "events exits when the container is deleted" "$T/events.err"
+                is "$(tail -n 1 "$T/events")" "{\"type\":\"exit\",\"id\":\"$ID\"}" "events: the last line is the exit event"
                 [ ! -s "$T/events.err" ]
                 result $? "events printed no error meanwhile" "$T/events.err"
         fi
@@ -267,6 +268,18 @@ if ctr '{"pids": {"limit": 50}}' 'cat /proc/self/cgroup' \
         delete_gone "$CG/urun-vm" "delete removes the cgroup and the parent it created"
 else
         not_ok "cgroupsPath: urun run" "$T/all"
+fi
+
+# --- mqueue without an ipc namespace of its own: the host's /dev/mqueue, bound --------------------
+# (the test host has no /dev/mqueue; this guest has one, as a systemd host does)
+section mqueue
+if ctr '{"pids": {"limit": 50}}' 'grep " /dev/mqueue " /proc/self/mountinfo | cut -d" " -f4,5,9' \
+        '.linux.namespaces |= map(select(.type != "ipc"))'; then
+        is "$(head -n 1 "$S/log")" "/ /dev/mqueue mqueue" \
+                "mqueue without an ipc namespace: the host's /dev/mqueue is bound (no EPERM, no skip)"
+        run urun delete --force "$ID"
+else
+        not_ok "mqueue: urun run without an ipc namespace" "$T/all"
 fi
 
 section end
