@@ -44,7 +44,10 @@ static const NameValue ioprio_classes[] = {
         { "IOPRIO_CLASS_IDLE", IOPRIO_CLASS_IDLE },
 };
 
-static int parse_ioprio_class(ParseCtx *c, json_object *v, void *dest) {
+/* A string that must be one of the table's names; *(int *) dest = its value. what and hint make
+ * the error ("unknown class 'X' (expected ...)"). */
+static int parse_named(ParseCtx *c, json_object *v, const NameValue *t, size_t n, const char *what, const char *hint,
+                       void *dest) {
         _cleanup_free_ char *name = NULL;
         const NameValue *e;
         int r;
@@ -52,12 +55,16 @@ static int parse_ioprio_class(ParseCtx *c, json_object *v, void *dest) {
         r = parse_string(c, v, &name);
         if (r < 0)
                 return r;
-        e = lookup(ioprio_classes, ELEMENTSOF(ioprio_classes), name);
+        e = lookup(t, n, name);
         if (!e)
-                return parse_error(c, "unknown class '%s' (expected IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE)",
-                                   name);
+                return parse_error(c, "unknown %s '%s'%s", what, name, hint);
         *(int *) dest = e->value;
         return 0;
+}
+
+static int parse_ioprio_class(ParseCtx *c, json_object *v, void *dest) {
+        return parse_named(c, v, ioprio_classes, ELEMENTSOF(ioprio_classes), "class",
+                           " (expected IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE)", dest);
 }
 
 static int parse_ioprio_level(ParseCtx *c, json_object *v, void *dest) {
@@ -98,18 +105,7 @@ static const NameValue sched_flags[] = {
 };
 
 static int parse_sched_policy(ParseCtx *c, json_object *v, void *dest) {
-        _cleanup_free_ char *name = NULL;
-        const NameValue *e;
-        int r;
-
-        r = parse_string(c, v, &name);
-        if (r < 0)
-                return r;
-        e = lookup(sched_policies, ELEMENTSOF(sched_policies), name);
-        if (!e)
-                return parse_error(c, "unknown policy '%s'", name);
-        *(int *) dest = e->value;
-        return 0;
+        return parse_named(c, v, sched_policies, ELEMENTSOF(sched_policies), "policy", "", dest);
 }
 
 static int parse_nice(ParseCtx *c, json_object *v, void *dest) {
