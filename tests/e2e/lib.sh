@@ -23,44 +23,18 @@ E2E_USER=urune2e
 SYS_PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH=$SYS_PATH
 
-# --- TAP -----------------------------------------------------------------------------------------
+# --- TAP ---------------------------------------------------------------------------------------
 
-_tap_n=0
-_tap_failed=0
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/tap.sh"
 
-ok() {
-        _tap_n=$((_tap_n + 1))
-        echo "ok $_tap_n - $*"
-}
-
-# not_ok DESC [FILE...]: the files' tails become diagnostics, then the runtime calls made since
-# the scenario began (mark_calls).
-not_ok() {
-        local desc=$1 f
-        shift
-        _tap_n=$((_tap_n + 1))
-        _tap_failed=$((_tap_failed + 1))
-        echo "not ok $_tap_n - $desc"
-        for f in "$@"; do
-                [ -s "$f" ] || continue
-                echo "#   --- $(basename "$f"):"
-                tail -n 12 "$f" | cut -c1-400 | sed 's/^/#   /'
-        done
+# After a failure's file tails: the runtime calls made since the scenario began (mark_calls).
+tap_more_diagnostics() {
         if [ -n "${E2E_DIR:-}" ] && [ -s "$E2E_DIR/logs/calls.log" ]; then
                 echo "#   --- runtime calls since the scenario began:"
                 tail -n +"$((_calls_mark + 1))" "$E2E_DIR/logs/calls.log" | tail -n 16 |
                         sed -E 's/([0-9a-f]{12})[0-9a-f]{52}/\1/g' | cut -c1-600 |
                         sed 's/^/#   /'
         fi
-}
-
-skip() {
-        _tap_n=$((_tap_n + 1))
-        echo "ok $_tap_n - $1 # SKIP ${2:-}"
-}
-
-diag() {
-        echo "# $*"
 }
 
 # skip_all WHY: the whole script does not apply here: one skipped result (which the harness
@@ -74,11 +48,6 @@ skip_all() {
 bail() {
         echo "Bail out! $*"
         exit 1
-}
-
-done_testing() {
-        echo "1..$_tap_n"
-        [ "$_tap_failed" = 0 ]
 }
 
 _calls_mark=0

@@ -19,8 +19,6 @@ set -u
 : "${TEST_MODE:=rootless}"
 : "${URUN_ROOT:=}"
 
-_tap_n=0
-_tap_failed=0
 _ids=()
 _bg_pids=()
 T=$(mktemp -d "${TMPDIR:-/tmp}/urun-t.XXXXXX") || { echo "Bail out! mktemp failed"; exit 1; }
@@ -44,50 +42,9 @@ BUSYBOX=$(command -v busybox || true)
 BUSYBOX_APPLETS="sh echo cat ls id sleep true false kill touch mkdir stat hostname mount grep env pwd test
                  tr wc head rm readlink"
 
-# --- TAP ---------------------------------------------------------------------------------------
+# --- TAP (ok, not_ok, skip, diag, result, done_testing) ---------------------------------------
 
-ok() {
-        _tap_n=$((_tap_n + 1))
-        echo "ok $_tap_n - $*"
-}
-
-# not_ok DESC [FILE...]: the files' tails become diagnostics.
-not_ok() {
-        local desc=$1 f
-        shift
-        _tap_n=$((_tap_n + 1))
-        _tap_failed=$((_tap_failed + 1))
-        echo "not ok $_tap_n - $desc"
-        for f in "$@"; do
-                [ -f "$f" ] || continue
-                tail -n 15 "$f" | sed 's/^/#   /'
-        done
-}
-
-skip() {
-        _tap_n=$((_tap_n + 1))
-        echo "ok $_tap_n - $1 # SKIP ${2:-}"
-}
-
-diag() {
-        echo "# $*"
-}
-
-# result COND_RC DESC [FILE...]: ok when COND_RC is 0.
-result() {
-        local rc=$1
-        shift
-        if [ "$rc" = 0 ]; then
-                ok "$1"
-        else
-                not_ok "$@"
-        fi
-}
-
-done_testing() {
-        echo "1..$_tap_n"
-        [ "$_tap_failed" = 0 ]
-}
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 # --- running things ------------------------------------------------------------------------------
 

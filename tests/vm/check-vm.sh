@@ -26,7 +26,7 @@ done
 STAGE=$(mktemp -d /tmp/urun-vm-stage.XXXXXX) || exit 1
 trap 'rm -rf "$STAGE"' EXIT
 cp "$BUILDDIR/urun" "$BUILDDIR/tests/payload/payload" "$BUILDDIR/tests/vm/cgload" \
-        "$SRCDIR/tests/integration/lib.sh" "$SRCDIR/tests/vm/sanity.sh" "$SRCDIR/tests/vm/suite.sh" \
+        "$SRCDIR/tests/integration/lib.sh" "$SRCDIR/tests/integration/tap.sh" "$SRCDIR/tests/vm/sanity.sh" "$SRCDIR/tests/vm/suite.sh" \
         "$SRCDIR/tests/vm/systemd.sh" "$STAGE/"
 chmod -R a+rX "$STAGE"
 
