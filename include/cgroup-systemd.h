@@ -53,8 +53,8 @@ int systemd_scope_message_body(const SystemdScope *s, DbusWriter *w);
 int systemd_start_scope(SystemdBus *b, const SystemdScope *s, char **ret_why);
 
 /* SetUnitProperties(unit, runtime, TasksMax and MemoryMax): the limits systemd itself writes into
- * the scope whenever it applies its settings (start, daemon-reload). tasks_max: UINT64_MAX for
- * infinity; memory_max 0: not set. */
+ * the scope whenever it applies its settings (start, daemon-reload). UINT64_MAX is infinity, 0
+ * leaves the property alone. */
 int systemd_set_limits(SystemdBus *b, const char *unit, uint64_t tasks_max, uint64_t memory_max, char **ret_why);
 /* The body of that call. */
 int systemd_limits_message_body(const char *unit, uint64_t tasks_max, uint64_t memory_max, DbusWriter *w);

@@ -199,6 +199,10 @@ int cgroup_exec_target(const char *path, pid_t init_pid, int *ret_fd);
 
 /* Apply a new ResourcesSpec to an existing cgroup (`update`): enables controllers it needs. */
 int cgroup_update(const char *path, const ResourcesSpec *r);
+/* After cgroup_update of a systemd scope (path ends in NAME.scope): tell its manager (the user
+ * instance when user) the new pids and memory limits, so that a daemon-reload keeps them. Only
+ * warns. */
+void cgroup_scope_update(const char *path, bool user, const ResourcesSpec *r);
 
 /* cgroup.freeze, then wait (bounded) for "frozen 1" (or 0) in cgroup.events. -EOPNOTSUPP
  * without cgroup.freeze (kernel < 5.2), -ETIMEDOUT if the state is not reached (freeze is undone). */

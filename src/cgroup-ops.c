@@ -209,8 +209,7 @@ static int scope_create(const CgroupPlan *p, Cgroup *ret) {
 
 /* The limits systemd writes itself when it applies the unit's settings again (daemon-reload):
  * they must be the container's. Written files stay the authority: a failure here is a warning. */
-static void scope_tell_limits(const CgroupPlan *p) {
-        const ResourcesSpec *r = p->resources;
+static void scope_tell_limits(SystemdBus *b, const char *unit, const ResourcesSpec *r) {
         bool pids = r && r->pids_limit.set && r->pids_limit.value > 0;
         bool mem = r && r->memory.limit.set && r->memory.limit.value > 0;
         uint64_t tasks = pids ? (uint64_t) r->pids_limit.value : UINT64_MAX;
@@ -220,18 +219,51 @@ static void scope_tell_limits(const CgroupPlan *p) {
 
         if (tasks == UINT64_MAX && memory == 0)
                 return;
-        k = systemd_set_limits(p->systemd, p->unit, tasks, memory, &why);
+        k = systemd_set_limits(b, unit, tasks, memory, &why);
         if (k < 0)
                 log_warning("linux.resources: systemd did not take the limits of %s (%s): a daemon-reload may "
                             "reset them",
-                            p->unit, why ? why : strerror(-k));
+                            unit, why ? why : strerror(-k));
+}
+
+/* An updated limit for SetUnitProperties: 0 leaves it alone, a negative value is infinity. */
+static uint64_t scope_limit(const OptInt64 *v) {
+        if (!v->set || v->value == 0)
+                return 0;
+        return v->value < 0 ? UINT64_MAX : (uint64_t) v->value;
+}
+
+/* `update` of a container in a systemd scope (state: a cgroup without a top, named *.scope). */
+void cgroup_scope_update(const char *path, bool user, const ResourcesSpec *r) {
+        _cleanup_free_ char *root = NULL, *why = NULL;
+        const char *unit = strrchr(path, '/');
+        uint64_t tasks = r ? scope_limit(&r->pids_limit) : 0, memory = r ? scope_limit(&r->memory.limit) : 0;
+        size_t n;
+        SystemdBus *b = NULL;
+        int k;
+
+        unit = unit ? unit + 1 : path;
+        n = strlen(unit);
+        if (n <= strlen(".scope") || !streq(unit + n - strlen(".scope"), ".scope") || (tasks == 0 && memory == 0))
+                return;
+        k = systemd_bus_open(user, NULL, &b, &root, &why);
+        if (k >= 0) {
+                free(why);
+                why = NULL;
+                k = systemd_set_limits(b, unit, tasks, memory, &why);
+        }
+        if (k < 0)
+                log_warning("update: systemd did not take the new limits of %s (%s): a daemon-reload may reset "
+                            "them",
+                            unit, why ? why : strerror(-k));
+        systemd_bus_free(b);
 }
 
 int cgroup_settle(const CgroupPlan *p, Cgroup *c) {
         if (c->placeholder <= 0)
                 return 0;
         placeholder_end(&c->placeholder);
-        scope_tell_limits(p);
+        scope_tell_limits(p->systemd, p->unit, p->resources);
         systemd_bus_disconnect(p->systemd);
         return cgroup_resources_apply(c->fd, p->resources, 0);
 }

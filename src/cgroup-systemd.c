@@ -581,8 +581,10 @@ int systemd_limits_message_body(const char *unit, uint64_t tasks_max, uint64_t m
         dbus_w_string(w, 's', unit);
         dbus_w_bool(w, true); /* runtime: nothing outlives the scope */
         props = dbus_w_array_open(w, 8);
-        property(w, "TasksMax", "t");
-        dbus_w_u64(w, tasks_max);
+        if (tasks_max > 0) {
+                property(w, "TasksMax", "t");
+                dbus_w_u64(w, tasks_max);
+        }
         if (memory_max > 0) {
                 property(w, "MemoryMax", "t");
                 dbus_w_u64(w, memory_max);

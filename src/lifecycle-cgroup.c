@@ -111,6 +111,9 @@ int container_update(const GlobalOptions *g, const char *id, const ResourcesSpec
         r = open_for(g, id, &action_update, &h);
         if (r >= 0)
                 r = cgroup_update(h.state->cgroup_path, res); /* logs the field that failed */
+        /* a systemd scope (no top: systemd removes it) also gets the limits it re-applies */
+        if (r >= 0 && !h.state->cgroup_top)
+                cgroup_scope_update(h.state->cgroup_path, h.state->rootless, res);
         handle_done(&h);
         return r;
 }

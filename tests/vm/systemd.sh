@@ -132,6 +132,9 @@ if sctr 'user.slice:urun:@ID@' '{"pids": {"limit": 10}, "memory": {"limit": 6710
                 "pids.max and memory.max of the scope are the container's limits"
         like "$S/log" '^forked [0-8], then fork: EAGAIN$' "pids.limit 10: a fork bomb in the container gets EAGAIN"
         is "$(cat "$SCOPE/cgroup.procs")" "$PID" "the scope holds the init alone: its placeholder process is gone"
+        run urun update --pids-limit 20 "$ID"
+        is "$RC:$(cat "$SCOPE/pids.max" 2>&1):$(unit_prop "$UNIT" TasksMax):$(unit_prop "$UNIT" MemoryMax)" \
+                "0:20:20:67108864" "update --pids-limit 20: pids.max and systemd's TasksMax change, MemoryMax stays"
         run urun exec "$ID" cat /proc/self/cgroup
         is "$RC:$(cat "$T/out")" "0:0::${SCOPE#/sys/fs/cgroup}" "exec joins the scope"
         run urun delete --force "$ID"
