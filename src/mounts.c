@@ -564,6 +564,23 @@ static int mount_other(MountCtx *c) {
         return covered_fd >= 0 ? copy_up(c, covered_fd, flags != fs_flags(c)) : 0;
 }
 
+/* A read-only bind of the host's /sys is read-only all the way down (as crun's): its submounts
+ * are the host's cgroup hierarchies, where the files of the user's own cgroups (the container's
+ * among them) belong to the container's root; only a cgroup mount of the config's own may make
+ * /sys/fs/cgroup writable. Elsewhere "ro" on an rbind is the top only, as runc. */
+static int sys_bind_read_only(MountCtx *c) {
+        int r;
+
+        if (!(c->mo.set_flags & MS_RDONLY) || !c->mo.recursive || !destination_is(c, "/sys"))
+                return 0;
+        r = mnt_setattr_fd(c->t.fd, MOUNT_ATTR_RDONLY, 0, true);
+        if (r == -EOPNOTSUPP)
+                return 0; /* no mount_setattr(2): the top only, as with runc */
+        if (r < 0)
+                return log_errno(LOG_ERR, r, MNT_FMT "make the bound /sys read-only below too: %m", MNT_ARGS(c));
+        return 0;
+}
+
 static int mount_dispatch(MountCtx *c, enum mount_kind kind) {
         int r;
 
@@ -573,7 +590,8 @@ static int mount_dispatch(MountCtx *c, enum mount_kind kind) {
                 if (r < 0)
                         return r;
                 mount_target_done(&c->t);
-                return mount_bind(c);
+                r = mount_bind(c);
+                return r < 0 ? r : sys_bind_read_only(c);
         }
         r = kind == KIND_PROC || kind == KIND_SYSFS ? target_open_real_dir(c) : target_open(c, false);
         if (r < 0)

@@ -637,6 +637,14 @@ else
         [ "$MI_DEV" = "$HOST_SYS" ] && [ "$MI_ROOT" = / ]
         result $? "/sys without a network namespace: the host's /sys bound ($MI_DEV, the host's is $HOST_SYS)" "$T/mi"
         mnt_is /sys "ro nosuid nodev noexec" "/sys without a network namespace: ro,nosuid,nodev,noexec"
+        # the config's "rbind,ro" of /sys: its submounts (the host's cgroup hierarchies, where the
+        # user's own cgroups belong to the container's root) are read-only too
+        if jq -e '.mounts[] | select(.destination == "/sys") | .options | index("rbind") and index("ro")' \
+                "$B/config.json" >/dev/null; then
+                mnts_are /sys 3 "ro" "/sys rbind,ro: every submount read-only, /sys/fs/cgroup included"
+        else
+                skip "/sys rbind,ro: every submount read-only" "the config does not bind /sys with rbind,ro here"
+        fi
 fi
 res_is cgroup-writable failed "/sys/fs/cgroup is not writable ($(awk -F= '/^cgroup-file=/ { print $2 }' "$T/res"))"
 

@@ -656,6 +656,10 @@ static _noreturn_ void fake_manager(int lfd, FakeMode mode) {
                 _exit(7);
         if (mode == FAKE_GARBAGE) {
                 (void) write_all(p->fd, "GARBAGE GARBAGE GARBAGE\n", 24);
+                /* stay until the client hangs up: closing first could make its next write fail
+                 * (EPIPE) before it has read the garbage */
+                while (peer_fill(p) == 0)
+                        p->len = 0;
                 _exit(0);
         }
         for (;;) {
