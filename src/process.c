@@ -399,14 +399,21 @@ static _noreturn_ void intermediate_main(Container *c) {
  * namespace (child_main, intermediate_main). */
 static pid_t clone_ns(Container *c, int flags) {
         struct clone_args args = { .flags = (uint64_t) flags, .exit_signal = SIGCHLD };
+        /* URUN_TEST_NO_CLONE_INTO_CGROUP=1: behave like a kernel without it, to test the fallback */
+        const char *no_into = getenv("URUN_TEST_NO_CLONE_INTO_CGROUP");
         long r;
 
         if (c->cgroup.fd >= 0) {
                 args.flags |= CLONE_INTO_CGROUP;
                 args.cgroup = (uint64_t) c->cgroup.fd;
         }
-        r = syscall(SYS_clone3, &args, sizeof args);
+        if (c->cgroup.fd >= 0 && no_into && streq(no_into, "1")) {
+                r = -1;
+                errno = EINVAL;
+        } else
+                r = syscall(SYS_clone3, &args, sizeof args);
         if (r < 0 && c->cgroup.fd >= 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
+                log_debug("clone3 cannot place the init in its cgroup (%m): it moves itself there first");
                 c->cgroup_attach_in_child = true;
                 flags &= ~CLONE_NEWCGROUP;
                 args = (struct clone_args){ .flags = (uint64_t) flags, .exit_signal = SIGCHLD };

@@ -307,6 +307,21 @@ run urun exec "$ID" /bin/cat /sys/fs/cgroup/cgroup.max.descendants
 is "$(cat "$T/out")" 9 "with the config's /sys, the container's /sys/fs/cgroup is its own cgroup"
 expect_rc 0 "delete --force of it" urun delete --force "$ID"
 
+# a kernel without CLONE_INTO_CGROUP: the init moves itself into its cgroup first thing, then
+# unshares the cgroup namespace, which is rooted at the leaf all the same
+B7=$T/b7
+make_bundle "$B7" /bin/sh -c 'grep "^0::" /proc/self/cgroup; wc -l </sys/fs/cgroup/cgroup.procs'
+cgroup_view "$B7" own-sysfs
+cfg "$B7" '.linux.resources = {"unified": {"cgroup.max.descendants": "5"}}'
+new_id
+URUN_TEST_NO_CLONE_INTO_CGROUP=1 run urun --debug run --bundle "$B7" "$ID"
+is "$RC:$(paste -sd' ' - <"$T/out")" "0:0::/ 1" \
+        "without CLONE_INTO_CGROUP: the init moves itself, its cgroup namespace is rooted at its leaf"
+like "$T/err" "clone3 cannot place the init in its cgroup .*: it moves itself there first" \
+        "without CLONE_INTO_CGROUP: the fallback was taken"
+[ ! -e "$CG_BASE/urun-$ID" ]
+result $? "without CLONE_INTO_CGROUP: the cgroup is removed after the run"
+
 # cgroup ownership (runtime spec): a rw cgroup2 mount with a new cgroup namespace gives the
 # container's cgroup (the directory and the delegatable files) to process.user; ro changes nothing
 # owner_case DESC OPTS_JSON UID GID: run a container as UID:GID with those cgroup mount options;
