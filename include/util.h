@@ -54,6 +54,10 @@ bool proc_alive(pid_t pid, uint64_t start_time);
 /* An O_PATH fd of the root of the procfs at /proc, checked to be one (not something a container
  * could have mounted there): every write the runtime makes to /proc goes through it. */
 int proc_open_verified(int *ret_fd);
+/* Whether we run in the initial user namespace, by the fixed inode of /proc/self/ns/user:
+ * 1 yes, 0 no (a nested one), -errno when it cannot be told (no /proc). Callers pick the safe
+ * answer for the unknown case. */
+int userns_is_initial(void);
 
 /* Time as RFC 3339 with nanoseconds, UTC (for state and logs). */
 int format_rfc3339(char *buf, size_t size);

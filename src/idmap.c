@@ -26,8 +26,6 @@
 #include "util.h"
 #include "macro.h"
 
-/* PROC_USER_INIT_INO from include/linux/proc_ns.h: fixed inode of the initial user namespace. */
-#define PROC_USER_INIT_INO 0xEFFFFFFDU
 
 /* "4294967295 4294967295 4294967295\n" */
 #define MAP_LINE_MAX 34
@@ -37,15 +35,12 @@ bool idmap_in_nested_userns(void) {
         /* Only "nested" is cached: it cannot become false again, whereas a process that answered
          * "not nested" may unshare(CLONE_NEWUSER) (or be a forked child that did) afterwards. */
         static bool nested;
-        struct stat st;
 
         if (nested)
                 return true;
         /* Without /proc (or ns files) we cannot tell; assume the initial namespace, where the
          * kernel still refuses whatever we are not allowed to do. */
-        if (stat("/proc/self/ns/user", &st) < 0)
-                return false;
-        nested = st.st_ino != PROC_USER_INIT_INO;
+        nested = userns_is_initial() == 0;
         return nested;
 }
 

@@ -19,8 +19,6 @@
 #include "rootfs-internal.h"
 #include "util.h"
 
-/* PROC_USER_INIT_INO from include/linux/proc_ns.h: fixed inode of the initial user namespace. */
-#define PROC_USER_INIT_INO 0xEFFFFFFDU
 #define OVL_FIELD "annotations[\"" OVERLAY_ANNOTATION "\"]"
 
 static bool test_hook(const char *name) {
@@ -52,9 +50,7 @@ int overlay_validate(const Spec *spec) {
  * user.overlay.* xattrs (userxattr, Linux 5.11) work for the owner of the upper layer. When we
  * cannot tell, userxattr is the choice that works in both places. */
 static bool need_userxattr(void) {
-        struct stat st;
-
-        return stat("/proc/self/ns/user", &st) < 0 || st.st_ino != PROC_USER_INIT_INO;
+        return userns_is_initial() != 1;
 }
 
 /* overlayfs splits its mount data at ',' and lowerdir at ':'; a backslash escapes either. */

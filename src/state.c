@@ -19,8 +19,6 @@
  * ("<id>.scope", "urun-<id>") still fit, and reject absurd IDs before they hit the file system. */
 #define ID_LEN_MAX 250
 #define STATE_JSON_MAX (4U * 1024U * 1024U)
-/* The inode number of the initial user namespace (include/linux/proc_ns.h). */
-#define PROC_USER_INIT_INO 0xEFFFFFFDU
 
 static const char *const status_names[] = {
         [STATUS_CREATING] = "creating",
@@ -39,12 +37,8 @@ const char *container_status_to_string(enum container_status s) {
 /* ---- root directory ---------------------------------------------------------------------- */
 
 static bool in_initial_userns(void) {
-        struct stat st;
-
         /* No /proc (or no CONFIG_USER_NS): behave as on the host. */
-        if (stat("/proc/self/ns/user", &st) < 0)
-                return true;
-        return st.st_ino == PROC_USER_INIT_INO;
+        return userns_is_initial() != 0;
 }
 
 static bool dir_owned_by(const char *path, uid_t uid) {

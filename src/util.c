@@ -422,3 +422,14 @@ void json_fputs_escaped(FILE *f, const char *s) {
                         fputc(ch, f);
         }
 }
+
+/* PROC_USER_INIT_INO from include/linux/proc_ns.h: fixed inode of the initial user namespace. */
+#define PROC_USER_INIT_INO 0xEFFFFFFDU
+
+int userns_is_initial(void) {
+        struct stat st;
+
+        if (stat("/proc/self/ns/user", &st) < 0)
+                return -errno;
+        return st.st_ino == PROC_USER_INIT_INO;
+}
