@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 
+#include "macro.h"
+
 #include "seccomp-filter.h"
 #include "spec.h"
 
@@ -20,6 +22,14 @@ typedef struct {
         bool setgroups_allowed;           /* /proc/PID/setgroups of our user namespace says "allow" */
         unsigned preserve_fds;            /* fds 3 .. 3+N-1 reach the program */
 } ProcessSetup;
+
+/* A fresh session keyring, so keys of the caller's session are not reachable from the container
+ * (as runc, unless --no-new-keyring). Keyrings may be unavailable (ENOSYS) or blocked by the
+ * caller's seccomp profile (EPERM): not fatal. */
+void process_setup_session_keyring(void);
+
+/* The end of a container-side child whose error was already logged: exit status 1 on r < 0. */
+_noreturn_ void process_setup_child_exit(int r);
 
 /* chdir to the process's cwd (field names it in messages: "process.cwd"), refusing a directory
  * outside our root: a cwd reached through /proc/self/fd/N of an fd that was not meant for the

@@ -35,7 +35,6 @@
  * Without a pivot_root (--no-pivot) the container's root is a chroot inside its mount namespace,
  * which setns() does not give us: A opens /proc/PID/root before joining and chroots into it. */
 #include <fcntl.h>
-#include <linux/keyctl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -422,16 +421,6 @@ static int open_channels(Exec *e) {
 
 /* ---- B: the container process ------------------------------------------------------------------ */
 
-static _noreturn_ void child_exit(int r) {
-        _exit(r < 0 ? 1 : 0);
-}
-
-/* As runc: a session keyring of its own, so that keys of the caller's session stay out of reach.
- * Not fatal (no keyrings, or keyctl blocked by the caller's own seccomp profile). */
-static void join_session_keyring(void) {
-        if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0)
-                log_debug("new session keyring: %m, ignoring");
-}
 
 /* The pty is made inside the container (its devpts), while we are still its root; the master goes
  * to the console socket, or to the runtime over the sync socket (it proxies it); we keep none. */
@@ -498,7 +487,7 @@ static int child_setup(Exec *e, ProcessSetup *ps) {
                 return r;
         if (setsid() < 0)
                 return log_errno(LOG_ERR, -errno, "setsid: %m"); /* no TIOCSTI into the caller's terminal */
-        join_session_keyring();
+        process_setup_session_keyring();
         return child_terminal(e);
 }
 
@@ -524,7 +513,7 @@ static _noreturn_ void child_main(Exec *e) {
         /* The runtime has our pid from A: wait for it, so our messages come after A's. */
         r = sync_expect(e->child_sync_fd, SYNC_START, &m);
         if (r < 0)
-                child_exit(r);
+                process_setup_child_exit(r);
         r = child_listener_message(e, m.value, &msg);
         ps.seccomp_listener_msg = msg;
         if (r >= 0)
@@ -541,7 +530,7 @@ static _noreturn_ void child_main(Exec *e) {
         if (r >= 0)
                 r = process_setup_seccomp_late(&ps);
         if (r < 0)
-                child_exit(r);
+                process_setup_child_exit(r);
         process_setup_exec(path, &e->spec->process);
 }
 
@@ -586,7 +575,7 @@ static _noreturn_ void intermediate_main(Exec *e) {
         /* B inherits it; only a dumpable process may write its own /proc files when rootless */
         r = process_setup_oom_score_adj(&e->spec->process, e->proc_fd);
         if (r < 0)
-                child_exit(r);
+                process_setup_child_exit(r);
         /* before the container's processes can see us (see the threat model above) */
         (void) prctl(PR_SET_DUMPABLE, 0);
         e->sync_fd = safe_close(e->sync_fd);
@@ -596,12 +585,12 @@ static _noreturn_ void intermediate_main(Exec *e) {
         e->init_dir_fd = safe_close(e->init_dir_fd);
         r = join_container(e);
         if (r < 0)
-                child_exit(r);
+                process_setup_child_exit(r);
         e->root_fd = safe_close(e->root_fd);
         e->pidfd = safe_close(e->pidfd);
         pid = clone_parent();
         if (pid < 0)
-                child_exit(log_errno(LOG_ERR, -errno, "container '%s': starting a process in its pid namespace: %m%s",
+                process_setup_child_exit(log_errno(LOG_ERR, -errno, "container '%s': starting a process in its pid namespace: %m%s",
                                      e->o->id, errno == ENOMEM ? " (has its init exited?)" : ""));
         if (pid == 0)
                 child_main(e);

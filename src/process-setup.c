@@ -1,11 +1,13 @@
 /* The end of a container process's setup, common to the init and to `exec`: see process-setup.h. */
 #include <fcntl.h>
+#include <linux/keyctl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "caps.h"
 #include "log.h"
@@ -47,6 +49,15 @@ int process_setup_seal_fds(unsigned preserve_fds) {
         if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 return log_errno(LOG_ERR, -errno, "close_range: %m");
         return 0;
+}
+
+void process_setup_session_keyring(void) {
+        if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0)
+                log_debug("new session keyring: %m, ignoring");
+}
+
+_noreturn_ void process_setup_child_exit(int r) {
+        _exit(r < 0 ? 1 : 0);
 }
 
 int process_setup_chdir(const char *cwd, const char *field) {

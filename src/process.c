@@ -11,7 +11,6 @@
  * forwarded to the parent as one message, and the child exits. */
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/keyctl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -36,9 +35,6 @@
 #include "util.h"
 
 
-static _noreturn_ void child_exit(int r) {
-        _exit(r < 0 ? 1 : 0);
-}
 
 /* Become uid/gid 0 of the new user namespace (our host ids may map elsewhere). */
 static int become_root(const Container *c) {
@@ -232,16 +228,6 @@ static int signal_started(int fifo) {
         return 0;
 }
 
-/* A fresh session keyring, so keys of the caller's session are not reachable from the container
- * (runc does the same unless --no-new-keyring). Keyrings may be unavailable (ENOSYS) or blocked
- * by the caller's seccomp profile (EPERM): not fatal. */
-static void join_session_keyring(const Container *c) {
-        if (c->o->no_new_keyring)
-                return;
-        if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0)
-                log_debug("new session keyring: %m, ignoring");
-}
-
 /* The fallback of clone_ns(): into the cgroup, then (if asked for) a cgroup namespace rooted there. */
 static int enter_cgroup_late(const Container *c, bool cgroupns) {
         int r;
@@ -271,13 +257,13 @@ static _noreturn_ void child_main(Container *c) {
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
         if (!c->join_any && enter_cgroup_late(c, true) < 0)
-                child_exit(-EPERM);
+                process_setup_child_exit(-EPERM);
         if (!c->join_any && process_setup_oom_score_adj(&c->spec->process, c->proc_fd) < 0)
-                child_exit(-EPERM);
+                process_setup_child_exit(-EPERM);
         /* 1. wait for our id maps (and learn our pid as the runtime sees it) */
         r = sync_expect(c->child_sync_fd, SYNC_MAPS_DONE, &m);
         if (r < 0)
-                child_exit(r);
+                process_setup_child_exit(r);
         c->pid = m.value;
         /* we hold host fds (bundle, state dir, procfs) until execve: no ptrace, no /proc access
          * from other processes (execve makes the program dumpable again) */
@@ -289,8 +275,8 @@ static _noreturn_ void child_main(Container *c) {
                 r = procattrs_setup_namespaced(c->spec, c->proc_fd, c->timens_in_child);
         if (r >= 0 && setsid() < 0)
                 r = log_errno(LOG_ERR, -errno, "setsid: %m");
-        if (r >= 0)
-                join_session_keyring(c);
+        if (r >= 0 && !c->o->no_new_keyring)
+                process_setup_session_keyring();
         /* 3. filesystem, hooks, pivot_root; relative mount sources are relative to the bundle */
         if (r >= 0 && chdir(c->bundle) < 0)
                 r = log_errno(LOG_ERR, -errno, "bundle '%s': %m", c->bundle);
@@ -309,11 +295,11 @@ static _noreturn_ void child_main(Container *c) {
         if (r >= 0)
                 r = process_setup_apply(&ps);
         if (r < 0)
-                child_exit(r);
+                process_setup_child_exit(r);
         /* 5. ready; from here the parent may exit (create), so no parent-death signal */
         (void) prctl(PR_SET_PDEATHSIG, 0);
         if (sync_send(c->child_sync_fd, SYNC_READY, 0, NULL) < 0)
-                child_exit(-EPIPE);
+                process_setup_child_exit(-EPIPE);
         if (!c->foreground)
                 log_forward_to(-1);
         r = wait_for_start(c, &fifo);
@@ -324,7 +310,7 @@ static _noreturn_ void child_main(Container *c) {
         if (r >= 0)
                 r = process_setup_seccomp_late(&ps);
         if (r < 0)
-                child_exit(r);
+                process_setup_child_exit(r);
         process_setup_exec(path, &c->spec->process);
 }
 
@@ -383,10 +369,10 @@ static _noreturn_ void intermediate_main(Container *c) {
         if (r >= 0 && unshare(c->clone_flags & ~CLONE_NEWUSER) < 0)
                 r = log_errno(LOG_ERR, -errno, "unshare(namespaces 0x%x): %m", c->clone_flags & ~CLONE_NEWUSER);
         if (r < 0)
-                child_exit(r);
+                process_setup_child_exit(r);
         pid = fork();
         if (pid < 0)
-                child_exit(log_errno(LOG_ERR, -errno, "fork: %m"));
+                process_setup_child_exit(log_errno(LOG_ERR, -errno, "fork: %m"));
         if (pid == 0)
                 child_main(c); /* no parent-death signal: our parent exits right away */
         (void) sync_send(c->child_sync_fd, SYNC_INIT_PID, pid, NULL);
