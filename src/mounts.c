@@ -564,14 +564,14 @@ static int mount_other(MountCtx *c) {
         return covered_fd >= 0 ? copy_up(c, covered_fd, flags != fs_flags(c)) : 0;
 }
 
-/* A read-only bind of the host's /sys is read-only all the way down (as crun's): its submounts
+/* A read-only bind on /sys (of the host's /sys) is read-only all the way down (as crun's): its submounts
  * are the host's cgroup hierarchies, where the files of the user's own cgroups (the container's
  * among them) belong to the container's root; only a cgroup mount of the config's own may make
  * /sys/fs/cgroup writable. Elsewhere "ro" on an rbind is the top only, as runc. */
 static int sys_bind_read_only(MountCtx *c) {
         int r;
 
-        if (!(c->mo.set_flags & MS_RDONLY) || !c->mo.recursive || !destination_is(c, "/sys"))
+        if (!(c->mo.set_flags & MS_RDONLY) || !c->mo.recursive)
                 return 0;
         r = mnt_setattr_fd(c->t.fd, MOUNT_ATTR_RDONLY, 0, true);
         if (r == -EOPNOTSUPP)
@@ -585,13 +585,15 @@ static int mount_dispatch(MountCtx *c, enum mount_kind kind) {
         int r;
 
         if (kind == KIND_BIND) {
+                bool sys = destination_is(c, "/sys");
+
                 /* rootless configs bind the host's /sys: the same rule for its destination */
-                r = destination_is(c, "/proc") || destination_is(c, "/sys") ? target_open_real_dir(c) : 0;
+                r = sys || destination_is(c, "/proc") ? target_open_real_dir(c) : 0;
                 if (r < 0)
                         return r;
                 mount_target_done(&c->t);
                 r = mount_bind(c);
-                return r < 0 ? r : sys_bind_read_only(c);
+                return r < 0 || !sys ? r : sys_bind_read_only(c);
         }
         r = kind == KIND_PROC || kind == KIND_SYSFS ? target_open_real_dir(c) : target_open(c, false);
         if (r < 0)
